@@ -1,0 +1,1 @@
+//! fdfat-export
