@@ -1,1 +1,39 @@
-fn main() {}
+//! `fdfat`: the command-line entry point. Resolves the configuration, then runs `--task`.
+
+mod cli;
+mod tasks;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let invocation = match cli::parse(&args) {
+        Ok(Ok(invocation)) => invocation,
+        Ok(Err(config_error)) => {
+            eprintln!("error: {config_error}");
+            return ExitCode::from(1);
+        }
+        Err(clap_error) => {
+            let _ = clap_error.print();
+            return ExitCode::from(if clap_error.use_stderr() { 1 } else { 0 });
+        }
+    };
+    let cfg = match fdfat_config::resolve(invocation.cfg_file.as_deref(), &invocation.flags) {
+        Ok(cfg) => cfg,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    match tasks::run(&cfg) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(tasks::TaskError::NotBuilt(task)) => {
+            eprintln!("error: task `{task}` is not built yet in this version of fdfat-rs");
+            ExitCode::from(2)
+        }
+        Err(tasks::TaskError::Failed(err)) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
