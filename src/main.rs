@@ -2,6 +2,7 @@
 
 mod cli;
 mod tasks;
+mod val;
 
 use std::process::ExitCode;
 

@@ -1,6 +1,8 @@
 //! Dispatch of `--task` onto the library crates.
 
-use fdfat_config::{Config, Task};
+use anyhow::{Context, anyhow};
+use fdfat_config::{Config, DataConfig, Task};
+use std::path::{Path, PathBuf};
 
 /// Why a task did not complete.
 #[derive(Debug)]
@@ -21,11 +23,104 @@ impl<E: Into<anyhow::Error>> From<E> for TaskError {
 pub fn run(cfg: &Config) -> Result<(), TaskError> {
     print_config(cfg);
     match cfg.task {
-        task => Err(TaskError::NotBuilt(task)),
+        Task::Train => train(cfg),
+        Task::Info => info(cfg),
+        Task::Synth => synth(cfg),
+        Task::Facecrops => facecrops(cfg),
+        Task::Val => Ok(crate::val::run(cfg, &data_config(cfg)?)?),
+        task @ (Task::Predict | Task::Export | Task::Track) => Err(TaskError::NotBuilt(task)),
     }
 }
 
 /// Prints the resolved configuration, as the original does before it starts.
 fn print_config(cfg: &Config) {
     println!("{}", fdfat_config::to_yaml(cfg).trim_end());
+}
+
+/// Folder of the embedded toy dataset used when `data` is unset.
+const TOY_DATA: &str = "toy_data";
+
+/// The data YAML of `cfg`, or the embedded toy dataset (rendered once into
+/// `<project>/toy_data`) when `data` is unset.
+fn data_config(cfg: &Config) -> Result<DataConfig, TaskError> {
+    if let Some(data) = &cfg.data {
+        return Ok(DataConfig::load(Path::new(data))?);
+    }
+    let project = PathBuf::from(cfg.project.as_deref().unwrap_or(fdfat_config::DEFAULT_PROJECT));
+    let dir = project.join(TOY_DATA);
+    let yaml = dir.join("data.yaml");
+    if !yaml.exists() {
+        println!(
+            "data: none given; rendering the embedded toy dataset ({} faces) into {}",
+            cfg.synth_count,
+            dir.display()
+        );
+        fdfat_data::synth::generate(&dir, cfg.synth_count, cfg.seed, 256, cfg.workers.max(1))?;
+    } else {
+        println!("data: none given; using the toy dataset in {}", dir.display());
+    }
+    Ok(DataConfig::load(&yaml)?)
+}
+
+fn train(cfg: &Config) -> Result<(), TaskError> {
+    let data = data_config(cfg)?;
+    let run_dir = if cfg.resume {
+        let dir = fdfat_config::run_dir(cfg);
+        if !dir.join("weights").join("last.bpk").exists() {
+            return Err(anyhow!(
+                "resume: no checkpoint to resume in {} (expected weights/last.bpk); set `project` and `name` of the run",
+                dir.display()
+            )
+            .into());
+        }
+        dir
+    } else {
+        fdfat_config::create_run_dir(cfg).context("cannot create the run directory")?
+    };
+    println!("run directory: {}", run_dir.display());
+    fdfat_train::train(cfg, &data, &run_dir)?;
+    Ok(())
+}
+
+fn info(cfg: &Config) -> Result<(), TaskError> {
+    let summary = fdfat_models::model_summary(cfg)?;
+    println!("{summary}");
+    Ok(())
+}
+
+fn synth(cfg: &Config) -> Result<(), TaskError> {
+    let Some(out) = &cfg.synth_out else {
+        return Err(anyhow!("`synth_out` must be set for --task synth (the folder to write the toy dataset to)").into());
+    };
+    let yaml = fdfat_data::synth::generate(Path::new(out), cfg.synth_count, cfg.seed, 256, cfg.workers.max(1))?;
+    println!("wrote {} toy faces; data YAML: {}", cfg.synth_count, yaml.display());
+    Ok(())
+}
+
+fn facecrops(cfg: &Config) -> Result<(), TaskError> {
+    let (Some(input), Some(out)) = (&cfg.input, &cfg.facecrops_out) else {
+        return Err(anyhow!(
+            "`input` (a YOLO folder with images/ and labels/) and `facecrops_out` must be set for --task facecrops"
+        )
+        .into());
+    };
+    let input = Path::new(input);
+    let (images, labels) = if input.join("images").is_dir() {
+        (input.join("images"), input.join("labels"))
+    } else {
+        (input.to_path_buf(), input.with_file_name("labels"))
+    };
+    let summary = fdfat_data::facecrops::generate(&images, &labels, Path::new(out), cfg)?;
+    println!(
+        "{} face and {} non-face crops from {} images ({} skipped); data YAML: {}",
+        summary.faces,
+        summary.non_faces,
+        summary.images,
+        summary.skipped.len(),
+        summary.data_yaml.display()
+    );
+    for skipped in &summary.skipped {
+        eprintln!("  skipped {}: {}", skipped.path.display(), skipped.reason);
+    }
+    Ok(())
 }

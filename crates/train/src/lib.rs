@@ -1,7 +1,23 @@
-//! The fdfat-rs trainer.
+//! The fdfat-rs two-stage trainer: landmark regression first, then the face-classification
+//! head on the frozen backbone. Losses, optimizers (a PyTorch-exact NAdam among them), the
+//! linear schedule, the loop with validation, atomic checkpoints with resume, `log.csv`,
+//! `log.png` and batch pictures.
 #![warn(missing_docs)]
 
+mod baseline;
+mod dump;
+mod error;
+mod figures;
+mod inputs;
+pub mod log;
 pub mod losses;
 pub mod nadam;
+mod objective;
 pub mod optimizer;
 pub mod schedule;
+mod state;
+mod trainer;
+
+pub use error::TrainError;
+pub use state::{TrainState, Weights};
+pub use trainer::{TrainSummary, train};

@@ -1,0 +1,94 @@
+//! Benchmark (not a test) of both models on the default CPU backend: batch-1 inference latency
+//! and a batch-64 training step (forward, backward and an Adam step on an L1 loss), as medians.
+//!
+//! `cargo bench -p fdfat-models --bench models` (add `-- --quick` for fewer repetitions).
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Distribution, Tensor};
+use fdfat_config::DeviceSpec;
+use fdfat_models::{LandmarkModel, device_for};
+use std::time::{Duration, Instant};
+
+/// Median of `runs` timings of `f`, after `warmup` untimed calls.
+fn median(warmup: usize, runs: usize, mut f: impl FnMut()) -> Duration {
+    for _ in 0..warmup {
+        f();
+    }
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn config(model: &str, activation: &str) -> fdfat_config::Config {
+    let flags = [
+        ("model", model),
+        ("activation", activation),
+        ("face_cls", "true"),
+    ];
+    let flags: Vec<(String, String)> = flags
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    fdfat_config::resolve(None, &flags).expect("valid benchmark configuration")
+}
+
+fn inference(cfg: &fdfat_config::Config, device: &Device, runs: usize) -> Duration {
+    let model = LandmarkModel::new(cfg, device)
+        .expect("model builds")
+        .valid();
+    let x = Tensor::<4>::random([1, 3, 96, 96], Distribution::Uniform(-1.0, 1.0), device);
+    median(10, runs, || {
+        let out = model.forward(x.clone()).into_data();
+        std::hint::black_box(out);
+    })
+}
+
+fn train_step(cfg: &fdfat_config::Config, device: &Device, runs: usize) -> Duration {
+    let device = device.clone().autodiff();
+    let mut model = Some(LandmarkModel::new(cfg, &device).expect("model builds"));
+    let mut optimizer = AdamConfig::new().init();
+    let x = Tensor::<4>::random([64, 3, 96, 96], Distribution::Uniform(-1.0, 1.0), &device);
+    let target = Tensor::<2>::random([64, 141], Distribution::Uniform(-0.5, 0.5), &device);
+    median(2, runs, || {
+        let Some(current) = model.take() else {
+            return;
+        };
+        let loss = (current.forward(x.clone()) - target.clone()).abs().mean();
+        let grads = GradientsParams::from_grads(loss.backward(), &current);
+        let next = optimizer.step(2e-3, current, grads);
+        std::hint::black_box(loss.into_data());
+        model = Some(next);
+    })
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (inference_runs, train_runs) = if quick { (20, 3) } else { (200, 10) };
+    let (device, warning) = device_for(&DeviceSpec::Cpu);
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
+    println!("device: {device:?}");
+    println!(
+        "{:<11} {:>22} {:>26} {:>8}",
+        "model", "inference b1 (median)", "train step b64 (median)", "img/s"
+    );
+    for (model, activation) in [("LWModel", "ReLU6"), ("LWCSPModel", "SiLU")] {
+        let cfg = config(model, activation);
+        let infer = inference(&cfg, &device, inference_runs);
+        let step = train_step(&cfg, &device, train_runs);
+        println!(
+            "{model:<11} {:>19.2} ms {:>23.1} ms {:>8.0}",
+            infer.as_secs_f64() * 1e3,
+            step.as_secs_f64() * 1e3,
+            64.0 / step.as_secs_f64()
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! The original's CSP blocks: `Bottleneck` (two 3x3 convolutions, no shortcut as C2f uses it)
+//! and `C2f` (1x1 to two halves, a bottleneck on the second half, concatenation, 1x1).
+
+use super::activation::Activation;
+use super::conv::{ConvBn, ConvSpec};
+use crate::cost::{Feature, Walk};
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+
+/// Two 3x3 convolutions of equal width.
+#[derive(Module, Debug)]
+pub struct Bottleneck {
+    cv1: ConvBn,
+    cv2: ConvBn,
+}
+
+impl Bottleneck {
+    /// A bottleneck of `channels` channels (expansion 1.0, no shortcut).
+    pub fn new(channels: usize, device: &Device) -> Self {
+        Self {
+            cv1: ConvBn::new(ConvSpec::new(channels, channels, 3, 1), device),
+            cv2: ConvBn::new(ConvSpec::new(channels, channels, 3, 1), device),
+        }
+    }
+
+    /// Applies the block.
+    pub fn forward(&self, x: Tensor<4>, act: &Activation) -> Tensor<4> {
+        self.cv2.forward(self.cv1.forward(x, act), act)
+    }
+
+    /// Output shape and multiply-adds on `input`.
+    pub fn walk(&self, input: Feature) -> Walk {
+        let (f, a) = self.cv1.walk(input)?;
+        let (out, b) = self.cv2.walk(f)?;
+        Ok((out, a + b))
+    }
+}
+
+/// CSP bottleneck with two convolutions and one inner bottleneck.
+#[derive(Module, Debug)]
+pub struct C2f {
+    cv1: ConvBn,
+    cv2: ConvBn,
+    m: Vec<Bottleneck>,
+}
+
+impl C2f {
+    /// A C2f from `c_in` to `c_out` channels with halves of `int(c_out * 0.5)` channels.
+    pub fn new(c_in: usize, c_out: usize, device: &Device) -> Self {
+        let half = c_out / 2;
+        Self {
+            cv1: ConvBn::new(ConvSpec::new(c_in, 2 * half, 1, 1), device),
+            cv2: ConvBn::new(ConvSpec::new(3 * half, c_out, 1, 1), device),
+            m: vec![Bottleneck::new(half, device)],
+        }
+    }
+
+    /// Applies the block.
+    pub fn forward(&self, x: Tensor<4>, act: &Activation) -> Tensor<4> {
+        let mut parts = self.cv1.forward(x, act).chunk(2, 1);
+        for bottleneck in &self.m {
+            if let Some(last) = parts.last().cloned() {
+                parts.push(bottleneck.forward(last, act));
+            }
+        }
+        self.cv2.forward(Tensor::cat(parts, 1), act)
+    }
+
+    /// Output shape and multiply-adds on `input`.
+    pub fn walk(&self, input: Feature) -> Walk {
+        let (split, mut macs) = self.cv1.walk(input)?;
+        let mut half = Feature {
+            channels: split.channels / 2,
+            ..split
+        };
+        let mut channels = split.channels;
+        for bottleneck in &self.m {
+            let (out, m) = bottleneck.walk(half)?;
+            macs += m;
+            channels += out.channels;
+            half = out;
+        }
+        let (out, m) = self.cv2.walk(Feature { channels, ..split })?;
+        Ok((out, macs + m))
+    }
+}

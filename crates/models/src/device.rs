@@ -1,0 +1,136 @@
+//! The `device` key mapped onto a burn [`Device`] of the backends this build includes.
+
+use burn::tensor::Device;
+use fdfat_config::DeviceSpec;
+
+/// The burn device for `spec`, and a warning when the build cannot honour it as asked and
+/// falls back (an original fdfat value such as `mps` or `'0'`, a backend not compiled in, or
+/// several CUDA devices where one is used).
+///
+/// `cpu` is the flex backend (ndarray when the crate is built with `ndarray` instead).
+pub fn device_for(spec: &DeviceSpec) -> (Device, Option<String>) {
+    match spec {
+        DeviceSpec::Cpu => (cpu_device(), None),
+        DeviceSpec::Wgpu => wgpu_device(),
+        DeviceSpec::Cuda(ids) => {
+            let index = ids.first().copied().unwrap_or(0);
+            let (device, warning) = cuda_device(index);
+            let warning = warning.or_else(|| {
+                (ids.len() > 1).then(|| {
+                    format!("device `{spec}`: one model runs on one device; using cuda:{index}")
+                })
+            });
+            (device, warning)
+        }
+        DeviceSpec::CudaAll => cuda_device(0),
+        DeviceSpec::Fallback(value) => {
+            let (device, name) = best_device();
+            let warning = format!(
+                "device `{value}` is a value of the original fdfat; fdfat-rs uses {name} \
+                 (set `device` to cpu, wgpu, cuda or cuda:N)"
+            );
+            (device, Some(warning))
+        }
+    }
+}
+
+/// The CPU device of this build.
+fn cpu_device() -> Device {
+    #[cfg(feature = "flex")]
+    {
+        Device::flex()
+    }
+    #[cfg(all(not(feature = "flex"), feature = "ndarray"))]
+    #[allow(deprecated, reason = "a build with only the ndarray feature asks for it")]
+    {
+        Device::ndarray()
+    }
+    #[cfg(not(any(feature = "flex", feature = "ndarray")))]
+    {
+        Device::default()
+    }
+}
+
+/// The wgpu device, or the CPU with a warning when wgpu is not built in.
+fn wgpu_device() -> (Device, Option<String>) {
+    #[cfg(feature = "wgpu")]
+    {
+        (Device::wgpu(burn::tensor::DeviceKind::DefaultDevice), None)
+    }
+    #[cfg(not(feature = "wgpu"))]
+    {
+        (cpu_device(), Some(not_built("wgpu", "wgpu")))
+    }
+}
+
+/// CUDA device `index`, or the CPU with a warning when CUDA is not built in.
+fn cuda_device(index: usize) -> (Device, Option<String>) {
+    #[cfg(feature = "cuda")]
+    {
+        (Device::cuda(index), None)
+    }
+    #[cfg(not(feature = "cuda"))]
+    {
+        (
+            cpu_device(),
+            Some(not_built(&format!("cuda:{index}"), "cuda")),
+        )
+    }
+}
+
+/// The fastest device this build has, and its name.
+fn best_device() -> (Device, &'static str) {
+    #[cfg(feature = "cuda")]
+    {
+        (Device::cuda(0usize), "cuda:0")
+    }
+    #[cfg(all(not(feature = "cuda"), feature = "wgpu"))]
+    {
+        (
+            Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
+            "wgpu",
+        )
+    }
+    #[cfg(not(any(feature = "cuda", feature = "wgpu")))]
+    {
+        (cpu_device(), "the CPU")
+    }
+}
+
+#[cfg(not(all(feature = "wgpu", feature = "cuda")))]
+fn not_built(asked: &str, feature: &str) -> String {
+    format!(
+        "device `{asked}` needs a build with the `{feature}` feature \
+         (cargo build --features {feature}); using the CPU"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_has_no_warning() {
+        let (device, warning) = device_for(&DeviceSpec::Cpu);
+        assert!(warning.is_none());
+        assert!(!device.is_autodiff());
+    }
+
+    #[test]
+    fn original_values_fall_back_with_a_warning() {
+        for value in ["mps", "0"] {
+            let spec = DeviceSpec::parse(value).unwrap();
+            let (_, warning) = device_for(&spec);
+            let warning = warning.expect("a fallback warns");
+            assert!(warning.contains(value), "{warning}");
+        }
+    }
+
+    #[cfg(not(feature = "cuda"))]
+    #[test]
+    fn cuda_without_the_feature_falls_back_to_the_cpu() {
+        let (device, warning) = device_for(&DeviceSpec::Cuda(vec![1]));
+        assert_eq!(device, cpu_device());
+        assert!(warning.unwrap().contains("--features cuda"));
+    }
+}

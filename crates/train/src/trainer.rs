@@ -1,0 +1,280 @@
+//! The training loop (`fdfat --task train`): stage 1 trains landmarks; stage 2
+//! (`face_cls: true`, `freeze_landmark: true`, `checkpoint: <stage-1 weights>`) trains only the
+//! face-classification head on the frozen backbone. Each epoch trains, validates, logs and
+//! checkpoints; `resume: true` continues a killed run from `weights/last.bpk`.
+
+use crate::baseline;
+use crate::dump;
+use crate::error::TrainError;
+use crate::figures::EpochFigures;
+use crate::inputs::to_tensors;
+use crate::log::{EpochRow, TrainLog};
+use crate::objective::Objective;
+use crate::optimizer;
+use crate::schedule::LinearSchedule;
+use crate::state::{TrainState, Weights};
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::Device;
+use fdfat_config::{Config, DataConfig, DeviceSpec, LandmarkScheme, Split};
+use fdfat_data::{Dataset, Loader, LoaderMode};
+use fdfat_models::{LandmarkModel, load_checkpoint};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The outcome of a training run.
+#[derive(Debug, Clone)]
+pub struct TrainSummary {
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// Completed epochs.
+    pub epochs: usize,
+    /// 1-based best epoch by validation loss.
+    pub best_epoch: usize,
+    /// Best validation loss.
+    pub best_loss: f64,
+    /// Validation NME (crop frame, inter-ocular) of the last epoch.
+    pub last_val_nme: f64,
+    /// NME on the validation set of always predicting the training mean shape.
+    pub baseline_nme: Option<f64>,
+}
+
+/// Everything an epoch needs besides the model.
+struct Session<'a> {
+    cfg: &'a Config,
+    objective: Objective,
+    part_names: Vec<String>,
+    device: Device,
+    train_set: Arc<Dataset>,
+    val_set: Arc<Dataset>,
+    run_dir: PathBuf,
+}
+
+/// Trains as `cfg` says, in the run directory `run_dir` (created by the caller with the
+/// resolved `config.yaml`), on the data YAML `data`.
+pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSummary, TrainError> {
+    let spec = DeviceSpec::parse(&cfg.device).map_err(|expected| fdfat_config::ConfigError::InvalidValue {
+        key: "device".into(),
+        expected,
+        found: cfg.device.clone(),
+        origin: fdfat_config::Origin::Default,
+    })?;
+    let (device, warning) = fdfat_models::device_for(&spec);
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
+    device.seed(cfg.seed);
+    let scheme = model_scheme(cfg)?;
+    let train_set = Arc::new(Dataset::open(data, Split::Train, cfg)?);
+    let val_set = Arc::new(Dataset::open(data, Split::Val, cfg)?);
+    println!(
+        "data: {} train and {} val samples ({} format, {} scheme) from {}",
+        train_set.len(),
+        val_set.len(),
+        data.format.default_scheme(),
+        train_set.scheme().name,
+        data.source.display()
+    );
+    for set in [&train_set, &val_set] {
+        if !set.skipped().is_empty() {
+            eprintln!("warning: skipped {} bad samples (skip_bad: true):", set.skipped().len());
+            for s in set.skipped() {
+                eprintln!("  {}: {}", s.path.display(), s.reason);
+            }
+        }
+    }
+
+    let baseline_nme = baseline::mean_shape_nme(&train_set, &val_set, cfg.lmk_num, scheme.eye_corners);
+    if let Some(nme) = baseline_nme {
+        println!("mean-shape baseline: val NME {nme:.4} (predicting the training mean shape)");
+    }
+
+    let autodiff = device.clone().autodiff();
+    let mut model = LandmarkModel::new(cfg, &autodiff)?;
+    let weights = Weights::create(run_dir)?;
+    let mut optim = optimizer::build(cfg.optimizer);
+    let mut state = TrainState::fresh();
+    let mut log = TrainLog::default();
+    if cfg.resume {
+        let last = weights.last();
+        let (saved, optim_path) = Weights::read_state(&last)?;
+        let (loaded, _) = load_checkpoint(model, &last)?;
+        model = loaded;
+        optim = Weights::load_optimizer(optim, &optim_path)?;
+        log = TrainLog::read(&run_dir.join("log.csv"), saved.epoch).unwrap_or_default();
+        println!("resuming {} after epoch {}/{}", run_dir.display(), saved.epoch, cfg.epoch);
+        state = saved;
+    } else if let Some(checkpoint) = &cfg.checkpoint {
+        let (loaded, report) = load_checkpoint(model, checkpoint)?;
+        println!("{report}");
+        model = loaded;
+    }
+    println!(
+        "model: {} ({}), {} trainable parameters{}",
+        cfg.model,
+        cfg.activation,
+        model.num_trainable_params(),
+        if model.is_landmark_frozen() { ", landmark part frozen" } else { "" }
+    );
+
+    let objective = Objective::new(cfg, &scheme, model.face_cls_index());
+    let session = Session {
+        cfg,
+        part_names: objective.part_names().map(String::from).collect(),
+        objective,
+        device,
+        train_set,
+        val_set,
+        run_dir: run_dir.to_path_buf(),
+    };
+    let schedule = LinearSchedule::from_config(cfg);
+    let config_yaml = fdfat_config::to_yaml(cfg);
+    let started = Instant::now();
+    let mut last_val_nme = f64::NAN;
+    for epoch in state.epoch..cfg.epoch {
+        let lr = schedule.lr_at(epoch);
+        let (trained, train_figures) = session.train_epoch(model, &mut optim, epoch, lr, &weights)?;
+        model = trained;
+        let val_figures = session.validate(&model.valid(), epoch)?;
+        state.epoch = epoch + 1;
+        let improved = val_figures.total() < state.best_loss;
+        if improved {
+            state.best_loss = val_figures.total();
+            state.best_epoch = epoch + 1;
+        }
+        last_val_nme = val_figures.nme();
+        let mut values = train_figures.named("train", &session.part_names);
+        values.extend(val_figures.named("val", &session.part_names));
+        values.insert("lr".into(), lr);
+        log.push(EpochRow { epoch: epoch + 1, values });
+        println!(
+            "epoch {}/{}: train loss {:.6} nme {:.4} | val loss {:.6} nme {:.4}{}{}",
+            epoch + 1,
+            cfg.epoch,
+            train_figures.total(),
+            train_figures.nme(),
+            val_figures.total(),
+            val_figures.nme(),
+            val_figures.face_accuracy().map(|a| format!(" face acc {a:.4}")).unwrap_or_default(),
+            if improved { " (best)" } else { "" }
+        );
+        if cfg.save {
+            let csv = run_dir.join("log.csv");
+            log.write_csv(&csv).map_err(|e| TrainError::io("write", &csv, e))?;
+            let png = run_dir.join("log.png");
+            log.plot(&png).map_err(|message| TrainError::Plot { path: png, message })?;
+            weights.save("last", &model, &optim, &state, &config_yaml)?;
+            if improved {
+                weights.save("best", &model, &optim, &state, &config_yaml)?;
+            }
+        }
+    }
+    println!(
+        "done in {:.1}s: {} epochs, best epoch {} (val loss {:.6}), last val NME {:.4}; weights in {}",
+        started.elapsed().as_secs_f64(),
+        state.epoch,
+        state.best_epoch,
+        state.best_loss,
+        last_val_nme,
+        weights.dir().display()
+    );
+    Ok(TrainSummary {
+        run_dir: run_dir.to_path_buf(),
+        epochs: state.epoch,
+        best_epoch: state.best_epoch,
+        best_loss: state.best_loss,
+        last_val_nme,
+        baseline_nme,
+    })
+}
+
+/// The built-in scheme of the model's `lmk_num` points.
+fn model_scheme(cfg: &Config) -> Result<LandmarkScheme, TrainError> {
+    LandmarkScheme::for_points(cfg.lmk_num).ok_or_else(|| {
+        fdfat_config::ConfigError::InvalidValue {
+            key: "lmk_num".into(),
+            expected: "the point count of a built-in landmark scheme (68, 70 or 98)".into(),
+            found: cfg.lmk_num.to_string(),
+            origin: fdfat_config::Origin::Default,
+        }
+        .into()
+    })
+}
+
+fn progress(len: usize, prefix: String) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(prefix);
+    bar
+}
+
+impl Session<'_> {
+    fn train_epoch(
+        &self,
+        mut model: LandmarkModel,
+        optim: &mut ModuleOptimizer,
+        epoch: usize,
+        lr: f64,
+        weights: &Weights,
+    ) -> Result<(LandmarkModel, EpochFigures), TrainError> {
+        let cfg = self.cfg;
+        let mode = LoaderMode::Train { epoch, seed: cfg.seed };
+        let loader = Loader::new(self.train_set.clone(), cfg, mode, cfg.batch_size, cfg.workers)?;
+        let bar = progress(loader.num_batches(), format!("train {}/{}", epoch + 1, cfg.epoch));
+        let autodiff = self.device.clone().autodiff();
+        let mut figures = EpochFigures::default();
+        let started = Instant::now();
+        for (index, batch) in loader.enumerate() {
+            let batch = batch?;
+            if epoch == 0 && index < cfg.dump_batch && cfg.save {
+                let path = self.run_dir.join(format!("train_batch{index}.png"));
+                dump::save(&batch, cfg.pre_norm, &path)
+                    .map_err(|e| TrainError::Plot { path, message: e.to_string() })?;
+            }
+            let tensors = to_tensors(&batch, &self.objective.coord_weights, &autodiff);
+            let output = model.forward(tensors.images.clone());
+            let (loss, batch_figures) = self.objective.evaluate(output, &tensors);
+            if !batch_figures.total.is_finite() {
+                bar.abandon();
+                return Err(TrainError::NonFiniteLoss {
+                    value: batch_figures.total as f32,
+                    epoch: epoch + 1,
+                    batch: index + 1,
+                    weights: weights.dir().to_path_buf(),
+                });
+            }
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(lr, model, grads);
+            figures.add(&batch_figures);
+            let rate = figures.samples() as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!("loss {:.5} nme {:.4} {rate:.0} img/s", figures.total(), figures.nme()));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        Ok((model, figures))
+    }
+
+    fn validate(&self, model: &LandmarkModel, epoch: usize) -> Result<EpochFigures, TrainError> {
+        let cfg = self.cfg;
+        let loader = Loader::new(self.val_set.clone(), cfg, LoaderMode::Eval, cfg.batch_size, cfg.workers)?;
+        let bar = progress(loader.num_batches(), format!("val   {}/{}", epoch + 1, cfg.epoch));
+        let mut figures = EpochFigures::default();
+        for batch in loader {
+            let batch = batch?;
+            let tensors = to_tensors(&batch, &self.objective.coord_weights, &self.device);
+            let output = model.forward(tensors.images.clone());
+            let (_, batch_figures) = self.objective.evaluate(output, &tensors);
+            figures.add(&batch_figures);
+            bar.set_message(format!("loss {:.5} nme {:.4}", figures.total(), figures.nme()));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        Ok(figures)
+    }
+}
