@@ -48,6 +48,7 @@ fn key_arg(doc: &KeyDoc) -> Arg {
         .long(doc.name.clone())
         .value_name(value_name(&doc.default))
         .action(ArgAction::Set)
+        .overrides_with(doc.name.clone())
         .allow_hyphen_values(true)
         .help(format!("{} [default: {}]", doc.comment, show(&doc.default)));
     for (alias, key) in ALIASES {
@@ -82,7 +83,9 @@ fn show(value: &Value) -> String {
 /// [`ConfigError::UnknownKey`] with the closest key, like an unknown key in a file.
 pub fn parse(args: &[String]) -> Result<Result<Invocation, ConfigError>, clap::Error> {
     for arg in args.iter().skip(1) {
-        let Some(flag) = arg.strip_prefix("--") else { continue };
+        let Some(flag) = arg.strip_prefix("--") else {
+            continue;
+        };
         let name = flag.split('=').next().unwrap_or(flag);
         let known = name == "cfg"
             || name == "help"

@@ -46,7 +46,11 @@ fn data_config(cfg: &Config) -> Result<DataConfig, TaskError> {
     if let Some(data) = &cfg.data {
         return Ok(DataConfig::load(Path::new(data))?);
     }
-    let project = PathBuf::from(cfg.project.as_deref().unwrap_or(fdfat_config::DEFAULT_PROJECT));
+    let project = PathBuf::from(
+        cfg.project
+            .as_deref()
+            .unwrap_or(fdfat_config::DEFAULT_PROJECT),
+    );
     let dir = project.join(TOY_DATA);
     let yaml = dir.join("data.yaml");
     if !yaml.exists() {
@@ -57,7 +61,10 @@ fn data_config(cfg: &Config) -> Result<DataConfig, TaskError> {
         );
         fdfat_data::synth::generate(&dir, cfg.synth_count, cfg.seed, 256, cfg.workers.max(1))?;
     } else {
-        println!("data: none given; using the toy dataset in {}", dir.display());
+        println!(
+            "data: none given; using the toy dataset in {}",
+            dir.display()
+        );
     }
     Ok(DataConfig::load(&yaml)?)
 }
@@ -90,10 +97,23 @@ fn info(cfg: &Config) -> Result<(), TaskError> {
 
 fn synth(cfg: &Config) -> Result<(), TaskError> {
     let Some(out) = &cfg.synth_out else {
-        return Err(anyhow!("`synth_out` must be set for --task synth (the folder to write the toy dataset to)").into());
+        return Err(anyhow!(
+            "`synth_out` must be set for --task synth (the folder to write the toy dataset to)"
+        )
+        .into());
     };
-    let yaml = fdfat_data::synth::generate(Path::new(out), cfg.synth_count, cfg.seed, 256, cfg.workers.max(1))?;
-    println!("wrote {} toy faces; data YAML: {}", cfg.synth_count, yaml.display());
+    let yaml = fdfat_data::synth::generate(
+        Path::new(out),
+        cfg.synth_count,
+        cfg.seed,
+        256,
+        cfg.workers.max(1),
+    )?;
+    println!(
+        "wrote {} toy faces; data YAML: {}",
+        cfg.synth_count,
+        yaml.display()
+    );
     Ok(())
 }
 

@@ -25,8 +25,16 @@ fn help_lists_every_key_with_default_and_comment() {
     assert!(out.status.success());
     let help = words(&text(&out.stdout));
     for doc in fdfat_config::keys::key_docs() {
-        assert!(help.contains(&format!("--{} ", doc.name)), "--help lacks --{}", doc.name);
-        assert!(help.contains(&words(&doc.comment)), "--help lacks the comment of {}", doc.name);
+        assert!(
+            help.contains(&format!("--{} ", doc.name)),
+            "--help lacks --{}",
+            doc.name
+        );
+        assert!(
+            help.contains(&words(&doc.comment)),
+            "--help lacks the comment of {}",
+            doc.name
+        );
     }
     assert!(help.contains("[default: 0.002]") && help.contains("[default: NAdam]"));
 }
@@ -36,7 +44,10 @@ fn unknown_flag_suggests_the_closest_key() {
     let out = fdfat(&["--task", "info", "--bach_size", "3"]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("unknown key `bach_size`") && err.contains("did you mean `batch_size`?"), "{err}");
+    assert!(
+        err.contains("unknown key `bach_size`") && err.contains("did you mean `batch_size`?"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -47,18 +58,50 @@ fn wrong_type_in_a_file_names_file_line_and_key() {
     let out = fdfat(&["--cfg", cfg.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("bad.yaml:2") && err.contains("`lr`") && err.contains("a number"), "{err}");
+    assert!(
+        err.contains("bad.yaml:2") && err.contains("`lr`") && err.contains("a number"),
+        "{err}"
+    );
 }
 
 #[test]
 fn original_config_resolves_and_prints_with_flag_overrides() {
-    let Some(dir) = shared_path("data/reference_checkpoints/LWModel_ReLU6_affine_cls") else { return };
+    let Some(dir) = shared_path("data/reference_checkpoints/LWModel_ReLU6_affine_cls") else {
+        return;
+    };
     let cfg = dir.join("config_landmark.yaml");
-    let out = fdfat(&["--task", "train", "--cfg", cfg.to_str().unwrap(), "--data", "mydata.yaml", "--epoch", "7", "--save", "False"]);
+    let out = fdfat(&[
+        "--task",
+        "train",
+        "--cfg",
+        cfg.to_str().unwrap(),
+        "--data",
+        "mydata.yaml",
+        "--epoch",
+        "7",
+        "--save",
+        "False",
+    ]);
     let stdout = text(&out.stdout);
     assert!(stdout.contains("name: LWModel_ReLU6_affine"), "{stdout}");
-    assert!(stdout.contains("data: mydata.yaml") && stdout.contains("epoch: 7"), "{stdout}");
-    assert!(stdout.contains("device: mps") && stdout.contains("save: false"), "{stdout}");
+    assert!(
+        stdout.contains("data: mydata.yaml") && stdout.contains("epoch: 7"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("device: mps") && stdout.contains("save: false"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_repeated_flag_takes_its_last_value() {
+    let out = fdfat(&["--task", "info", "--epoch", "3", "--epoch", "5"]);
+    assert!(
+        text(&out.stdout).contains("epoch: 5"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -67,5 +110,8 @@ fn a_task_not_built_yet_exits_2_with_one_line() {
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("`track`") && err.contains("not built"), "{err}");
+    assert!(
+        err.contains("`track`") && err.contains("not built"),
+        "{err}"
+    );
 }

@@ -42,7 +42,9 @@ impl DeviceSpec {
         if v == "mps" || parse_ids(&v).is_some() {
             return Ok(DeviceSpec::Fallback(value.to_string()));
         }
-        Err(format!("`{value}`: expected cpu, wgpu, cuda, cuda:N, cuda:N,M or cuda:all"))
+        Err(format!(
+            "`{value}`: expected cpu, wgpu, cuda, cuda:N, cuda:N,M or cuda:all"
+        ))
     }
 }
 

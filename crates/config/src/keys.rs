@@ -37,7 +37,9 @@ pub fn key_docs() -> &'static [KeyDoc] {
                 }
                 continue;
             }
-            let Some((name, rest)) = line.split_once(':') else { continue };
+            let Some((name, rest)) = line.split_once(':') else {
+                continue;
+            };
             if name.starts_with([' ', '#']) || name.is_empty() {
                 continue;
             }

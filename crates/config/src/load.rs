@@ -56,7 +56,12 @@ impl ConfigLoader {
     }
 
     /// Sets one key from a given origin, rejecting unknown keys with a suggestion.
-    pub fn set(&mut self, key: &str, value: Value, origin: Origin) -> Result<&mut Self, ConfigError> {
+    pub fn set(
+        &mut self,
+        key: &str,
+        value: Value,
+        origin: Origin,
+    ) -> Result<&mut Self, ConfigError> {
         let Some(name) = keys::canonical(key) else {
             let names = key_docs().iter().map(|d| d.name.as_str());
             return Err(ConfigError::UnknownKey {
@@ -87,7 +92,10 @@ impl ConfigLoader {
 
     /// The raw value of a key, for messages.
     pub fn raw(&self, key: &str) -> String {
-        self.values.get(key).map(describe).unwrap_or_else(|| "nothing".into())
+        self.values
+            .get(key)
+            .map(describe)
+            .unwrap_or_else(|| "nothing".into())
     }
 
     /// Finds the key whose value made typing fail, by typing each changed key alone.
@@ -96,7 +104,11 @@ impl ConfigLoader {
         changed.sort();
         for key in changed {
             let mut single = keys::default_mapping().clone();
-            let value = self.values.get(key.as_str()).cloned().unwrap_or(Value::Null);
+            let value = self
+                .values
+                .get(key.as_str())
+                .cloned()
+                .unwrap_or(Value::Null);
             single.insert(Value::String(key.clone()), value.clone());
             if let Err(e) = serde_yaml_ng::from_value::<Config>(Value::Mapping(single)) {
                 return ConfigError::InvalidValue {
@@ -139,10 +151,11 @@ fn expected_from(message: &str, key: &str) -> String {
     let message = message.trim_start_matches(&format!("{key}: "));
     if let Some((_, expected)) = message.split_once("expected ") {
         let expected = expected.split(" at line").next().unwrap_or(expected);
-        return expected.replace("u64", "a non-negative integer").replace(
-            "usize",
-            "a non-negative integer",
-        ).replace("f64", "a number").replace("i64", "an integer");
+        return expected
+            .replace("u64", "a non-negative integer")
+            .replace("usize", "a non-negative integer")
+            .replace("f64", "a number")
+            .replace("i64", "an integer");
     }
     message.to_string()
 }

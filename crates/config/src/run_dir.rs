@@ -44,7 +44,10 @@ pub fn save_config(cfg: &Config, path: &Path) -> std::io::Result<()> {
 /// Writes `bytes` to `path` through a temporary file in the same folder, then renames it, so a
 /// reader never sees a partial file and a crash leaves the previous file intact.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     {

@@ -8,9 +8,18 @@ use std::path::Path;
 
 /// The schemes shipped in `configs/landmarks/`, embedded in the binary.
 pub const BUILTIN_SCHEMES: &[(&str, &str)] = &[
-    ("facesynthetics70", include_str!("../../../configs/landmarks/facesynthetics70.yaml")),
-    ("ibug68", include_str!("../../../configs/landmarks/ibug68.yaml")),
-    ("wflw98", include_str!("../../../configs/landmarks/wflw98.yaml")),
+    (
+        "facesynthetics70",
+        include_str!("../../../configs/landmarks/facesynthetics70.yaml"),
+    ),
+    (
+        "ibug68",
+        include_str!("../../../configs/landmarks/ibug68.yaml"),
+    ),
+    (
+        "wflw98",
+        include_str!("../../../configs/landmarks/wflw98.yaml"),
+    ),
 ];
 
 /// A named group of points (jaw, eyes, ...).
@@ -124,7 +133,10 @@ impl LandmarkScheme {
         if let Some(shape) = &self.mean_shape_3d
             && shape.len() != n
         {
-            return Err(format!("mean_shape_3d has {} points, expected {n}", shape.len()));
+            return Err(format!(
+                "mean_shape_3d has {} points, expected {n}",
+                shape.len()
+            ));
         }
         Ok(())
     }
@@ -166,7 +178,12 @@ fn expand(entries: Vec<IndexEntry>) -> Result<Vec<usize>, String> {
             IndexEntry::Range(text) => {
                 let (a, b) = text
                     .split_once('-')
-                    .and_then(|(a, b)| Some((a.trim().parse::<usize>().ok()?, b.trim().parse::<usize>().ok()?)))
+                    .and_then(|(a, b)| {
+                        Some((
+                            a.trim().parse::<usize>().ok()?,
+                            b.trim().parse::<usize>().ok()?,
+                        ))
+                    })
                     .filter(|(a, b)| a <= b)
                     .ok_or_else(|| format!("`{text}` is not an index or an a-b range"))?;
                 out.extend(a..=b);

@@ -12,10 +12,30 @@ struct Rule {
 }
 
 fn rules(c: &Config) -> Vec<Rule> {
-    let frac = |key, value| Rule { key, value, lo: 0.0, hi: 1.0 };
-    let positive = |key, value| Rule { key, value, lo: f64::MIN_POSITIVE, hi: f64::INFINITY };
-    let non_negative = |key, value| Rule { key, value, lo: 0.0, hi: f64::INFINITY };
-    let at_least_one = |key, value: usize| Rule { key, value: value as f64, lo: 1.0, hi: f64::INFINITY };
+    let frac = |key, value| Rule {
+        key,
+        value,
+        lo: 0.0,
+        hi: 1.0,
+    };
+    let positive = |key, value| Rule {
+        key,
+        value,
+        lo: f64::MIN_POSITIVE,
+        hi: f64::INFINITY,
+    };
+    let non_negative = |key, value| Rule {
+        key,
+        value,
+        lo: 0.0,
+        hi: f64::INFINITY,
+    };
+    let at_least_one = |key, value: usize| Rule {
+        key,
+        value: value as f64,
+        lo: 1.0,
+        hi: f64::INFINITY,
+    };
     vec![
         frac("aug", c.aug),
         frac("aug_affine", c.aug_affine),
@@ -50,8 +70,18 @@ fn rules(c: &Config) -> Vec<Rule> {
         at_least_one("lmk_num", c.lmk_num),
         at_least_one("synth_count", c.synth_count),
         at_least_one("export_calib", c.export_calib),
-        Rule { key: "imgsz", value: c.imgsz as f64, lo: 32.0, hi: 4096.0 },
-        Rule { key: "export_opset", value: c.export_opset as f64, lo: 17.0, hi: 23.0 },
+        Rule {
+            key: "imgsz",
+            value: c.imgsz as f64,
+            lo: 32.0,
+            hi: 4096.0,
+        },
+        Rule {
+            key: "export_opset",
+            value: c.export_opset as f64,
+            lo: 17.0,
+            hi: 23.0,
+        },
     ]
 }
 
@@ -70,7 +100,9 @@ pub fn check(
     for rule in rules(cfg) {
         if !rule.value.is_finite() || rule.value < rule.lo || rule.value > rule.hi {
             let expected = match (rule.lo, rule.hi) {
-                (lo, hi) if hi.is_infinite() && lo == f64::MIN_POSITIVE => "a number > 0".to_string(),
+                (lo, hi) if hi.is_infinite() && lo == f64::MIN_POSITIVE => {
+                    "a number > 0".to_string()
+                }
                 (lo, hi) if hi.is_infinite() => format!("a number >= {lo}"),
                 (lo, hi) => format!("a number in [{lo}, {hi}]"),
             };
@@ -81,7 +113,9 @@ pub fn check(
         return Err(invalid("device", expected));
     }
     let buckets = &cfg.pose_buckets;
-    if buckets.iter().any(|b| !b.is_finite() || *b <= 0.0) || buckets.windows(2).any(|w| w[0] >= w[1]) {
+    if buckets.iter().any(|b| !b.is_finite() || *b <= 0.0)
+        || buckets.windows(2).any(|w| w[0] >= w[1])
+    {
         return Err(invalid(
             "pose_buckets",
             "increasing positive yaw edges in degrees, e.g. [30, 40]".into(),

@@ -37,7 +37,12 @@ impl YamlDoc {
         let mapping = match value {
             Value::Null => Mapping::new(),
             Value::Mapping(m) => m,
-            other => return Err(syntax(format!("expected a mapping of keys, found {}", describe(&other)))),
+            other => {
+                return Err(syntax(format!(
+                    "expected a mapping of keys, found {}",
+                    describe(&other)
+                )));
+            }
         };
         for key in mapping.keys() {
             if !key.is_string() {
@@ -68,15 +73,21 @@ impl YamlDoc {
 
     /// 1-based line of a top-level `key:` in the text.
     pub fn line_of(&self, key: &str) -> Option<usize> {
-        self.text.lines().position(|line| {
-            let unquoted = line.trim_start_matches(['"', '\'']);
-            unquoted
-                .strip_prefix(key)
-                .map(|rest| rest.trim_start_matches(['"', '\'']).trim_start().starts_with(':'))
-                .unwrap_or(false)
-                && !line.starts_with([' ', '\t', '#'])
-        })
-        .map(|i| i + 1)
+        self.text
+            .lines()
+            .position(|line| {
+                let unquoted = line.trim_start_matches(['"', '\'']);
+                unquoted
+                    .strip_prefix(key)
+                    .map(|rest| {
+                        rest.trim_start_matches(['"', '\''])
+                            .trim_start()
+                            .starts_with(':')
+                    })
+                    .unwrap_or(false)
+                    && !line.starts_with([' ', '\t', '#'])
+            })
+            .map(|i| i + 1)
     }
 }
 

@@ -47,9 +47,7 @@ fn main() {
     if std::env::args().any(|a| a == "--stages") {
         stages(&samples, &names);
     }
-    println!(
-        "pipeline: {images} FaceSynthetics images (512x512 PNG) -> 96x96, batch 64, aug 1.0"
-    );
+    println!("pipeline: {images} FaceSynthetics images (512x512 PNG) -> 96x96, batch 64, aug 1.0");
     println!(
         "{:<10} {:>7} {:>10} {:>12}",
         "crop cache", "threads", "images/s", "per thread"

@@ -13,8 +13,8 @@ use crate::geometry::{Affine2, extent};
 use crate::image_io::read_rgb;
 use crate::prepare::Source;
 use crate::progress;
-use crate::warp::RgbView;
 use image::imageops::{self, FilterType};
+use std::borrow::Cow;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -161,11 +161,7 @@ impl CropCache {
     }
 
     /// The cached pixels of sample `index` as a warp source.
-    pub(crate) fn source(
-        &self,
-        index: usize,
-        image_size: [u32; 2],
-    ) -> Result<Source<'_>, DataError> {
+    pub(crate) fn source(&self, index: usize) -> Result<Source<'_>, DataError> {
         let e = self.entries.get(index).ok_or_else(|| DataError::Invalid {
             what: "crop cache index",
             message: format!(
@@ -193,13 +189,10 @@ impl CropCache {
                 &Affine2::scaling(f64::from(e.scale[0]), f64::from(e.scale[1])),
             );
         Ok(Source {
-            view: RgbView {
-                data,
-                width: e.width as usize,
-                height: e.height as usize,
-            },
+            data: Cow::Borrowed(data),
+            width: e.width as usize,
+            height: e.height as usize,
             image_to_view,
-            image_size,
         })
     }
 }

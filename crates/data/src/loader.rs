@@ -7,14 +7,14 @@ use crate::batch::Batch;
 use crate::crop_cache::CropCache;
 use crate::dataset::{Dataset, Skipped};
 use crate::error::DataError;
-use crate::geometry::Affine2;
-use crate::image_io::read_rgb;
+use crate::geometry::{Affine2, CropTransform};
+use crate::image_io::read_rgb_top;
 use crate::mapping::PointMap;
 use crate::prepare::{PrepContext, Slot, Source, prepare};
 use crate::rng::rng_for;
-use crate::warp::RgbView;
 use fdfat_config::{Config, LandmarkScheme};
 use rand::seq::SliceRandom;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, channel};
@@ -341,33 +341,33 @@ fn build_batch(job: &Job, b: usize) -> Result<Option<Batch>, DataError> {
     Ok(Some(batch))
 }
 
-fn prepare_index(
-    job: &Job,
-    index: usize,
-    slot: Slot,
-) -> Result<crate::geometry::CropTransform, DataError> {
+fn prepare_index(job: &Job, index: usize, slot: Slot) -> Result<CropTransform, DataError> {
     let sample = &job.dataset.samples()[index];
     let mut rng = match job.mode {
         LoaderMode::Train { epoch, seed } => Some(rng_for(&[seed, epoch as u64, index as u64])),
         LoaderMode::Eval => None,
     };
     match &job.cache {
-        Some(cache) => {
-            let source = cache.source(index, sample.image_size)?;
-            prepare(sample, &source, &job.ctx, rng.as_mut(), slot)
-        }
-        None => {
-            let img = read_rgb(&sample.image)?;
-            let source = Source {
-                view: RgbView {
-                    data: img.as_raw(),
-                    width: img.width() as usize,
-                    height: img.height() as usize,
-                },
+        Some(cache) => prepare(sample, &job.ctx, rng.as_mut(), slot, |_| {
+            cache.source(index)
+        }),
+        None => prepare(sample, &job.ctx, rng.as_mut(), slot, |rows| {
+            let top = read_rgb_top(&sample.image, rows)?;
+            if [top.width, top.height] != sample.image_size {
+                return Err(DataError::image(
+                    &sample.image,
+                    format!(
+                        "is {}x{} but was {}x{} when the dataset was opened (stale annotation cache?)",
+                        top.width, top.height, sample.image_size[0], sample.image_size[1]
+                    ),
+                ));
+            }
+            Ok(Source {
+                data: Cow::Owned(top.data),
+                width: top.width as usize,
+                height: top.rows as usize,
                 image_to_view: Affine2::IDENTITY,
-                image_size: [img.width(), img.height()],
-            };
-            prepare(sample, &source, &job.ctx, rng.as_mut(), slot)
-        }
+            })
+        }),
     }
 }

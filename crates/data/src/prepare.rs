@@ -9,21 +9,24 @@ use crate::mapping::PointMap;
 use crate::sample::Sample;
 use crate::warp::{Region, RgbView, warp_rgb};
 use rand::Rng;
+use std::borrow::Cow;
 
 /// Range of the training box scale (the original's `gen_bbox`).
 pub const TRAIN_BOX_SCALE: (f64, f64) = (1.4, 1.6);
 /// Largest training box centre offset, as a fraction of the landmark extent.
 pub const TRAIN_BOX_OFFSET: f64 = 0.2;
 
-/// Pixels a sample is cut from: a decoded image or a crop-cache entry, with the map from
-/// original image pixels to these pixels.
+/// Pixels a sample is cut from: the top rows of a decoded image or a crop-cache entry, with the
+/// map from original image pixels to these pixels.
 pub(crate) struct Source<'a> {
-    /// The pixels.
-    pub view: RgbView<'a>,
-    /// Original image pixel -> `view` pixel.
+    /// Packed RGB8 rows.
+    pub data: Cow<'a, [u8]>,
+    /// Width in pixels.
+    pub width: usize,
+    /// Rows available.
+    pub height: usize,
+    /// Original image pixel -> source pixel.
     pub image_to_view: Affine2,
-    /// Original image size.
-    pub image_size: [u32; 2],
 }
 
 /// Everything constant across the samples of a loader.
@@ -50,16 +53,17 @@ pub(crate) struct Slot<'a> {
     pub mask: &'a mut [f32],
 }
 
-/// Prepares one sample; `rng` is `Some` for training (random box and augmentation).
-pub(crate) fn prepare(
+/// Prepares one sample; `rng` is `Some` for training (random box and augmentation). `source`
+/// gives the pixels, at least the image rows above the given row count.
+pub(crate) fn prepare<'a>(
     sample: &Sample,
-    source: &Source,
     ctx: &PrepContext,
     rng: Option<&mut rand::rngs::StdRng>,
     slot: Slot,
+    source: impl FnOnce(u32) -> Result<Source<'a>, DataError>,
 ) -> Result<CropTransform, DataError> {
     let size = ctx.size;
-    let [w, h] = source.image_size;
+    let [w, h] = sample.image_size;
     let has = sample.has_landmarks();
     let mut rng = rng;
     let crop = match (&mut rng, has) {
@@ -68,10 +72,10 @@ pub(crate) fn prepare(
             &sample.landmarks,
             TRAIN_BOX_SCALE,
             TRAIN_BOX_OFFSET,
-            source.image_size,
+            sample.image_size,
             *r,
         ),
-        (None, true) => CropBox::around_landmarks(&sample.landmarks, EVAL_SCALE, source.image_size),
+        (None, true) => CropBox::around_landmarks(&sample.landmarks, EVAL_SCALE, sample.image_size),
     }
     .ok_or_else(|| {
         DataError::annotation(
@@ -103,6 +107,7 @@ pub(crate) fn prepare(
         message: format!("degenerate crop {:?} of `{}`", crop, sample.image.display()),
     };
     let out_to_image = forward.inverse().ok_or_else(invalid)?;
+    let source = source(crop.y1.max(0) as u32)?;
     let out_to_view = out_to_image.then(&source.image_to_view);
     let (rx0, ry0) = source
         .image_to_view
@@ -116,8 +121,13 @@ pub(crate) fn prepare(
         x1: rx1,
         y1: ry1,
     };
+    let view = RgbView {
+        data: &source.data,
+        width: source.width,
+        height: source.height,
+    };
     let mut rgb = vec![0u8; size * size * 3];
-    warp_rgb(source.view, &out_to_view, region, size, &mut rgb);
+    warp_rgb(view, &out_to_view, region, size, &mut rgb);
     if augmented && let Some(r) = rng {
         apply_photometric(&mut rgb, size, &ctx.augment, r).map_err(|e| {
             DataError::image(&sample.image, format!("JPEG augmentation failed: {e}"))

@@ -15,14 +15,13 @@ pub fn device_for(spec: &DeviceSpec) -> (Device, Option<String>) {
         DeviceSpec::Cuda(ids) => {
             let index = ids.first().copied().unwrap_or(0);
             let (device, warning) = cuda_device(index);
-            let warning = warning.or_else(|| {
-                (ids.len() > 1).then(|| {
-                    format!("device `{spec}`: one model runs on one device; using cuda:{index}")
-                })
-            });
+            let warning = warning.or_else(|| (ids.len() > 1).then(|| one_device(spec, index)));
             (device, warning)
         }
-        DeviceSpec::CudaAll => cuda_device(0),
+        DeviceSpec::CudaAll => {
+            let (device, warning) = cuda_device(0);
+            (device, warning.or_else(|| Some(one_device(spec, 0))))
+        }
         DeviceSpec::Fallback(value) => {
             let (device, name) = best_device();
             let warning = format!(
@@ -34,6 +33,11 @@ pub fn device_for(spec: &DeviceSpec) -> (Device, Option<String>) {
     }
 }
 
+/// The warning for a spec naming several CUDA devices, of which `index` is used.
+fn one_device(spec: &DeviceSpec, index: usize) -> String {
+    format!("device `{spec}`: one model runs on one device; using cuda:{index}")
+}
+
 /// The CPU device of this build.
 fn cpu_device() -> Device {
     #[cfg(feature = "flex")]
@@ -41,7 +45,10 @@ fn cpu_device() -> Device {
         Device::flex()
     }
     #[cfg(all(not(feature = "flex"), feature = "ndarray"))]
-    #[allow(deprecated, reason = "a build with only the ndarray feature asks for it")]
+    #[allow(
+        deprecated,
+        reason = "a build with only the ndarray feature asks for it"
+    )]
     {
         Device::ndarray()
     }

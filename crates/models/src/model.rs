@@ -103,12 +103,8 @@ impl LandmarkModel {
             spec,
         };
         model
-            .check_size(spec.imgsz, spec.imgsz)
-            .map_err(|e| ModelError::InvalidConfig {
-                key: "imgsz",
-                value: spec.imgsz.to_string(),
-                reason: format!("block `{}` cannot take it: {}", e.block, e.reason),
-            })?;
+            .rows(Feature::square(3, spec.imgsz), Rows::shapes_only())
+            .map_err(|e| imgsz_error(&spec, e))?;
         Ok(if spec.freeze_landmark {
             model.freeze_landmark()
         } else {
@@ -171,22 +167,18 @@ impl LandmarkModel {
                 dims[1]
             )));
         }
-        self.check_size(dims[2], dims[3])
+        let input = Feature {
+            channels: 3,
+            height: dims[2],
+            width: dims[3],
+        };
+        self.rows(input, Rows::shapes_only())
+            .map(|_| ())
             .map_err(|e| invalid(format!("block `{}`: {}", e.block, e.reason)))
     }
 
-    fn check_size(&self, height: usize, width: usize) -> Result<(), BlockError> {
-        let input = Feature {
-            channels: 3,
-            height,
-            width,
-        };
-        self.rows(input).map(|_| ())
-    }
-
-    /// The per-block rows for an input of `input`.
-    fn rows(&self, input: Feature) -> Result<Vec<BlockRow>, BlockError> {
-        let mut rows = Rows::default();
+    /// Walks `input` through the blocks, recording a row per block into `rows`.
+    fn rows(&self, input: Feature, mut rows: Rows) -> Result<Vec<BlockRow>, BlockError> {
         let features = match &self.backbone {
             Backbone::Lw(b) => b.rows(input, &mut rows)?,
             Backbone::Csp(b) => b.rows(input, &mut rows)?,
@@ -213,11 +205,9 @@ impl LandmarkModel {
     /// Parameters and multiply-adds per block at the configured input size, and totals.
     pub fn summary(&self) -> Result<ModelSummary, ModelError> {
         let input = Feature::square(3, self.spec.imgsz);
-        let rows = self.rows(input).map_err(|e| ModelError::InvalidConfig {
-            key: "imgsz",
-            value: self.spec.imgsz.to_string(),
-            reason: format!("block `{}` cannot take it: {}", e.block, e.reason),
-        })?;
+        let rows = self
+            .rows(input, Rows::with_params())
+            .map_err(|e| imgsz_error(&self.spec, e))?;
         let (params, running_stats) = count_elements(self);
         let frozen_params = if self.spec.freeze_landmark {
             params - self.classifier.as_ref().map_or(0, |h| count_elements(h).0)
@@ -268,5 +258,14 @@ impl LandmarkModel {
     /// Trainable parameters (BatchNorm running statistics excluded), frozen ones included.
     pub fn num_trainable_params(&self) -> usize {
         count_elements(self).0
+    }
+}
+
+/// The error for an `imgsz` that block `e.block` cannot take.
+fn imgsz_error(spec: &ModelSpec, e: BlockError) -> ModelError {
+    ModelError::InvalidConfig {
+        key: "imgsz",
+        value: spec.imgsz.to_string(),
+        reason: format!("block `{}` cannot take it: {}", e.block, e.reason),
     }
 }

@@ -67,10 +67,12 @@ pub(crate) fn is_running_stat(path: &str) -> bool {
 }
 
 /// Collects [`BlockRow`]s while walking feature shapes through a model.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Rows {
     /// The rows so far.
     pub rows: Vec<BlockRow>,
+    /// Whether rows count their block's parameters (not needed to check shapes).
+    count_params: bool,
 }
 
 /// A block that cannot take its input: its name and why.
@@ -81,6 +83,22 @@ pub(crate) struct BlockError {
 }
 
 impl Rows {
+    /// Rows with parameter counts, for the summary.
+    pub fn with_params() -> Self {
+        Self {
+            rows: Vec::new(),
+            count_params: true,
+        }
+    }
+
+    /// Rows without parameter counts, to check that shapes fit.
+    pub fn shapes_only() -> Self {
+        Self {
+            rows: Vec::new(),
+            count_params: false,
+        }
+    }
+
     /// Records `module` named `name` with the result of walking it; returns its output shape.
     pub fn feature<M: Module>(
         &mut self,
@@ -105,7 +123,11 @@ impl Rows {
         self.rows.push(BlockRow {
             name: name.to_string(),
             output,
-            params: count_elements(module).0,
+            params: if self.count_params {
+                count_elements(module).0
+            } else {
+                0
+            },
             macs,
         });
     }

@@ -25,16 +25,30 @@ fn normalised(points: &[[f32; 2]], map: &PointMap) -> Option<Vec<Option<[f64; 2]
     Some(
         map.sources()
             .iter()
-            .map(|s| s.map(|i| [(points[i][0] as f64 - centre[0]) / side, (points[i][1] as f64 - centre[1]) / side]))
+            .map(|s| {
+                s.map(|i| {
+                    [
+                        (points[i][0] as f64 - centre[0]) / side,
+                        (points[i][1] as f64 - centre[1]) / side,
+                    ]
+                })
+            })
             .collect(),
     )
 }
 
 /// Mean NME on `val` of the mean shape of `train` (faces only) for a model of `lmk_num` points
 /// with outer eye corners `eye_corners`; `None` when either set has no usable face.
-pub fn mean_shape_nme(train: &Dataset, val: &Dataset, lmk_num: usize, eye_corners: [usize; 2]) -> Option<f64> {
+pub fn mean_shape_nme(
+    train: &Dataset,
+    val: &Dataset,
+    lmk_num: usize,
+    eye_corners: [usize; 2],
+) -> Option<f64> {
     let shapes = |set: &Dataset| -> Vec<Vec<Option<[f64; 2]>>> {
-        let Ok(map) = model_point_map(set.scheme(), lmk_num) else { return Vec::new() };
+        let Ok(map) = model_point_map(set.scheme(), lmk_num) else {
+            return Vec::new();
+        };
         set.samples()
             .iter()
             .filter(|s| s.is_face)
@@ -70,7 +84,8 @@ pub fn mean_shape_nme(train: &Dataset, val: &Dataset, lmk_num: usize, eye_corner
                 .filter_map(|(g, m)| Some((g.as_ref()?, m.as_ref()?)))
                 .map(|(g, m)| (g[0] - m[0]).hypot(g[1] - m[1]))
                 .collect();
-            (ocular > 0.0 && !pairs.is_empty()).then(|| pairs.iter().sum::<f64>() / pairs.len() as f64 / ocular)
+            (ocular > 0.0 && !pairs.is_empty())
+                .then(|| pairs.iter().sum::<f64>() / pairs.len() as f64 / ocular)
         })
         .collect();
     (!errors.is_empty()).then(|| errors.iter().sum::<f64>() / errors.len() as f64)

@@ -29,11 +29,19 @@ pub fn render(batch: &Batch, pre_norm: bool) -> RgbImage {
                     let v = if pre_norm { (v + 1.0) * 127.5 } else { v };
                     v.round().clamp(0.0, 255.0) as u8
                 };
-                out.put_pixel((ox + x) as u32, (oy + y) as u32, Rgb([channel(0), channel(1), channel(2)]));
+                out.put_pixel(
+                    (ox + x) as u32,
+                    (oy + y) as u32,
+                    Rgb([channel(0), channel(1), channel(2)]),
+                );
             }
         }
         let mask = &batch.landmark_mask[k * 2 * batch.points..(k + 1) * 2 * batch.points];
-        for (p, m) in batch.landmarks_of(k).chunks_exact(2).zip(mask.chunks_exact(2)) {
+        for (p, m) in batch
+            .landmarks_of(k)
+            .chunks_exact(2)
+            .zip(mask.chunks_exact(2))
+        {
             if m[0] > 0.0 {
                 let px = ox as f32 + (p[0] + 0.5) * tile as f32;
                 let py = oy as f32 + (p[1] + 0.5) * tile as f32;
@@ -41,7 +49,12 @@ pub fn render(batch: &Batch, pre_norm: bool) -> RgbImage {
             }
         }
         if batch.is_face[k] < 0.5 {
-            draw_filled_circle_mut(&mut out, ((ox + 6) as i32, (oy + 6) as i32), 4, Rgb([255, 0, 0]));
+            draw_filled_circle_mut(
+                &mut out,
+                ((ox + 6) as i32, (oy + 6) as i32),
+                4,
+                Rgb([255, 0, 0]),
+            );
         }
     }
     out

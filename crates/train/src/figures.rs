@@ -12,6 +12,8 @@ pub struct EpochFigures {
     parts: Vec<f64>,
     face: f64,
     face_batches: usize,
+    pose: f64,
+    pose_batches: usize,
     face_correct: usize,
     nme_sum: f64,
     nme_count: usize,
@@ -28,6 +30,10 @@ impl EpochFigures {
         }
         for (sum, v) in self.parts.iter_mut().zip(&b.parts) {
             *sum += v;
+        }
+        if let Some(pose) = b.pose {
+            self.pose += pose;
+            self.pose_batches += 1;
         }
         if let Some(face) = b.face {
             self.face += face;
@@ -62,8 +68,8 @@ impl EpochFigures {
         (self.face_batches > 0).then(|| self.face_correct as f64 / self.samples.max(1) as f64)
     }
 
-    /// Named values with `prefix` (`train` / `val`): total, nme, per-part losses, face loss and
-    /// accuracy.
+    /// Named values with `prefix` (`train` / `val`): total, nme, per-part losses, pose loss,
+    /// face loss and accuracy.
     pub fn named(&self, prefix: &str, part_names: &[String]) -> BTreeMap<String, f64> {
         let mut out = BTreeMap::new();
         let n = self.batches.max(1) as f64;
@@ -72,8 +78,17 @@ impl EpochFigures {
         for (name, sum) in part_names.iter().zip(&self.parts) {
             out.insert(format!("{prefix}_{name}"), sum / n);
         }
+        if self.pose_batches > 0 {
+            out.insert(
+                format!("{prefix}_pose"),
+                self.pose / self.pose_batches as f64,
+            );
+        }
         if let Some(acc) = self.face_accuracy() {
-            out.insert(format!("{prefix}_face"), self.face / self.face_batches as f64);
+            out.insert(
+                format!("{prefix}_face"),
+                self.face / self.face_batches as f64,
+            );
             out.insert(format!("{prefix}_face_acc"), acc);
         }
         out

@@ -1,5 +1,6 @@
 //! A data batch as tensors on the training device.
 
+use crate::pose_target::PoseTargets;
 use burn::tensor::{Device, Tensor, TensorData};
 use fdfat_data::Batch;
 
@@ -17,14 +18,28 @@ pub struct BatchTensors {
     pub annotated: Vec<f32>,
     /// `N * 2P` host copy of the target landmarks.
     pub targets: Vec<f32>,
+    /// `[N, 3]` head-pose targets and `[N, 1]` their weights, when the model has a pose head.
+    pub pose: Option<(Tensor<2>, Tensor<2>)>,
 }
 
 /// Moves `batch` to `device`; `part_weights` holds one weight per landmark coordinate (2P).
-pub fn to_tensors(batch: &Batch, part_weights: &[f32], device: &Device) -> BatchTensors {
+/// Without `pre_norm` the loader left pixels in 0-255 and they are normalised here, as the
+/// original does in its loop.
+pub fn to_tensors(
+    batch: &Batch,
+    part_weights: &[f32],
+    pre_norm: bool,
+    pose: Option<&PoseTargets>,
+    device: &Device,
+) -> BatchTensors {
     let n = batch.len();
     let p2 = 2 * batch.points;
+    let mut pixels = batch.images.clone();
+    if !pre_norm {
+        pixels.iter_mut().for_each(|v| *v = *v / 127.5 - 1.0);
+    }
     let images = Tensor::from_data(
-        TensorData::new(batch.images.clone(), [n, 3, batch.size, batch.size]),
+        TensorData::new(pixels, [n, 3, batch.size, batch.size]),
         device,
     );
     let landmarks = Tensor::from_data(TensorData::new(batch.landmarks.clone(), [n, p2]), device);
@@ -40,6 +55,13 @@ pub fn to_tensors(batch: &Batch, part_weights: &[f32], device: &Device) -> Batch
         .collect();
     let weights = Tensor::from_data(TensorData::new(weights, [n, p2]), device);
     let is_face = Tensor::from_data(TensorData::new(batch.is_face.clone(), [n, 1]), device);
+    let pose = pose.map(|solver| {
+        let (targets, weights) = solver.for_batch(batch);
+        (
+            Tensor::from_data(TensorData::new(targets, [n, 3]), device),
+            Tensor::from_data(TensorData::new(weights, [n, 1]), device),
+        )
+    });
     BatchTensors {
         images,
         landmarks,
@@ -47,5 +69,6 @@ pub fn to_tensors(batch: &Batch, part_weights: &[f32], device: &Device) -> Batch
         is_face,
         annotated,
         targets: batch.landmarks.clone(),
+        pose,
     }
 }

@@ -14,6 +14,7 @@ pub mod losses;
 pub mod nadam;
 mod objective;
 pub mod optimizer;
+mod pose_target;
 pub mod schedule;
 mod state;
 mod trainer;

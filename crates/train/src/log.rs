@@ -30,7 +30,9 @@ impl TrainLog {
         let mut rows = Vec::new();
         for line in lines {
             let cells: Vec<&str> = line.split(',').collect();
-            let Some(epoch) = cells.first().and_then(|c| c.parse::<usize>().ok()) else { continue };
+            let Some(epoch) = cells.first().and_then(|c| c.parse::<usize>().ok()) else {
+                continue;
+            };
             if epoch > max_epoch {
                 break;
             }
@@ -98,7 +100,12 @@ impl TrainLog {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let areas = root.split_evenly((panels.len(), 1));
         let last = self.rows.last().map(|r| r.epoch).unwrap_or(1).max(2);
-        let first = self.rows.first().map(|r| r.epoch).unwrap_or(1).min(last - 1);
+        let first = self
+            .rows
+            .first()
+            .map(|r| r.epoch)
+            .unwrap_or(1)
+            .min(last - 1);
         for ((title, keys), area) in panels.iter().zip(areas.iter()) {
             let series: Vec<(&str, Vec<(f64, f64)>)> = keys
                 .iter()
@@ -113,8 +120,14 @@ impl TrainLog {
                 })
                 .collect();
             let values = series.iter().flat_map(|(_, p)| p.iter().map(|(_, v)| *v));
-            let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-            let (lo, hi) = if lo.is_finite() { (lo.min(hi), hi.max(lo + 1e-9)) } else { (0.0, 1.0) };
+            let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+            let (lo, hi) = if lo.is_finite() {
+                (lo.min(hi), hi.max(lo + 1e-9))
+            } else {
+                (0.0, 1.0)
+            };
             let pad = (hi - lo) * 0.05;
             let mut chart = ChartBuilder::on(area)
                 .caption(*title, ("sans-serif", 20))
@@ -152,10 +165,16 @@ mod tests {
     use super::*;
 
     fn row(epoch: usize, loss: f64) -> EpochRow {
-        let values = [("train_total", loss), ("val_total", loss * 1.1), ("train_nme", loss / 2.0), ("val_nme", loss / 1.8), ("lr", 0.002 / epoch as f64)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        let values = [
+            ("train_total", loss),
+            ("val_total", loss * 1.1),
+            ("train_nme", loss / 2.0),
+            ("val_nme", loss / 1.8),
+            ("lr", 0.002 / epoch as f64),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
         EpochRow { epoch, values }
     }
 
@@ -169,7 +188,10 @@ mod tests {
         let csv = dir.path().join("log.csv");
         log.write_csv(&csv).unwrap();
         let text = std::fs::read_to_string(&csv).unwrap();
-        assert!(text.starts_with("epoch,lr,train_nme,train_total,val_nme,val_total\n"), "{text}");
+        assert!(
+            text.starts_with("epoch,lr,train_nme,train_total,val_nme,val_total\n"),
+            "{text}"
+        );
         assert_eq!(TrainLog::read(&csv, 4).unwrap(), log);
         assert_eq!(TrainLog::read(&csv, 2).unwrap().rows.len(), 2);
         let png = dir.path().join("log.png");

@@ -36,7 +36,12 @@ pub fn elementwise(kind: LossKind, pred: Tensor<2>, target: Tensor<2>) -> Tensor
 
 /// Mean landmark loss: element-wise loss times `weights` (is_face x point mask x part weight),
 /// averaged over every element, as `(loss_fn(pred, y) * face * w).mean()` in the original.
-pub fn landmark_loss(kind: LossKind, pred: Tensor<2>, target: Tensor<2>, weights: Tensor<2>) -> Tensor<1> {
+pub fn landmark_loss(
+    kind: LossKind,
+    pred: Tensor<2>,
+    target: Tensor<2>,
+    weights: Tensor<2>,
+) -> Tensor<1> {
     (elementwise(kind, pred, target) * weights).mean()
 }
 
@@ -48,7 +53,9 @@ pub fn face_loss(kind: FaceLossKind, score: Tensor<2>, label: Tensor<2>) -> Tens
             let log_p = score.clone().log().clamp_min(-100.0);
             let log_q = score.neg().add_scalar(1.0).log().clamp_min(-100.0);
             let ones = label.ones_like();
-            (label.clone() * log_p + (ones - label) * log_q).neg().mean()
+            (label.clone() * log_p + (ones - label) * log_q)
+                .neg()
+                .mean()
         }
     }
 }
@@ -73,12 +80,27 @@ mod tests {
     fn elementwise_losses_follow_their_definitions() {
         let pred = t(&[&[0.5, -0.2, 3.0]]);
         let target = t(&[&[0.0, 0.0, 0.0]]);
-        assert_eq!(v(elementwise(LossKind::L1, pred.clone(), target.clone())), vec![0.5, 0.2, 3.0]);
+        assert_eq!(
+            v(elementwise(LossKind::L1, pred.clone(), target.clone())),
+            vec![0.5, 0.2, 3.0]
+        );
         let mse = v(elementwise(LossKind::Mse, pred.clone(), target.clone()));
         assert!((mse[0] - 0.25).abs() < 1e-6 && (mse[2] - 9.0).abs() < 1e-6);
-        let smooth = v(elementwise(LossKind::SmoothL1, pred.clone(), target.clone()));
-        assert!((smooth[0] - 0.125).abs() < 1e-6 && (smooth[1] - 0.02).abs() < 1e-6 && (smooth[2] - 2.5).abs() < 1e-6);
-        let wing = v(elementwise(LossKind::Wing, t(&[&[0.05, 1.0]]), t(&[&[0.0, 0.0]])));
+        let smooth = v(elementwise(
+            LossKind::SmoothL1,
+            pred.clone(),
+            target.clone(),
+        ));
+        assert!(
+            (smooth[0] - 0.125).abs() < 1e-6
+                && (smooth[1] - 0.02).abs() < 1e-6
+                && (smooth[2] - 2.5).abs() < 1e-6
+        );
+        let wing = v(elementwise(
+            LossKind::Wing,
+            t(&[&[0.05, 1.0]]),
+            t(&[&[0.0, 0.0]]),
+        ));
         let (w, e) = (WING_WIDTH, WING_CURVATURE);
         assert!((wing[0] as f64 - w * (1.0 + 0.05 / e).ln()).abs() < 1e-6);
         assert!((wing[1] as f64 - (1.0 - (w - w * (1.0 + w / e).ln()))).abs() < 1e-6);

@@ -105,8 +105,14 @@ impl Optimizer for NAdam {
         let moment_1 = m.mul_scalar(c.beta_1) + grad.clone().mul_scalar(1.0 - c.beta_1);
         let moment_2 = v.mul_scalar(c.beta_2) + grad.clone().square().mul_scalar(1.0 - c.beta_2);
         let bias_2 = 1.0 - c.beta_2.powi(t as i32);
-        let denom = moment_2.clone().div_scalar(bias_2).sqrt().add_scalar(c.epsilon);
-        let m_hat = moment_1.clone().mul_scalar(mu_next / (1.0 - mu_product * mu_next))
+        let denom = moment_2
+            .clone()
+            .div_scalar(bias_2)
+            .sqrt()
+            .add_scalar(c.epsilon);
+        let m_hat = moment_1
+            .clone()
+            .mul_scalar(mu_next / (1.0 - mu_product * mu_next))
             + grad.mul_scalar((1.0 - mu_t) / (1.0 - mu_product));
         let updated = tensor - m_hat.div(denom).mul_scalar(lr);
         let state = NAdamState {
@@ -182,21 +188,33 @@ mod tests {
 
     #[test]
     fn first_step_matches_the_definition() {
-        let nadam = NAdam { config: NAdamConfig::default() };
-        let (theta, _) = nadam.step(0.1, tensor(&[1.0, -2.0, 0.5]), tensor(&[0.3, -0.1, 2.0]), None);
+        let nadam = NAdam {
+            config: NAdamConfig::default(),
+        };
+        let (theta, _) = nadam.step(
+            0.1,
+            tensor(&[1.0, -2.0, 0.5]),
+            tensor(&[0.3, -0.1, 2.0]),
+            None,
+        );
         let got = values(&theta);
         // Hand value for theta=1, g=0.3: mu1=0.9*(1-0.5*0.96^0.004)=0.45007347,
         // mu2=0.45014694; m_hat=0.45014694*0.03/(1-0.45007347*0.45014694)+0.54992653*0.3/0.54992653
         // = 0.0169355+0.3 = 0.3169355, v_hat = 0.09, theta = 1 - 0.1*0.3169355/0.3 = 0.8943548.
         assert!((got[0] - 0.894_354_8).abs() < 1e-6, "{got:?}");
-        for (i, (t0, g)) in [(1.0, 0.3), (-2.0, -0.1), (0.5, 2.0)].into_iter().enumerate() {
+        for (i, (t0, g)) in [(1.0, 0.3), (-2.0, -0.1), (0.5, 2.0)]
+            .into_iter()
+            .enumerate()
+        {
             assert!((got[i] as f64 - reference(t0, &[g], 0.1)).abs() < 1e-6);
         }
     }
 
     #[test]
     fn several_steps_carry_state_like_the_definition() {
-        let nadam = NAdam { config: NAdamConfig::default() };
+        let nadam = NAdam {
+            config: NAdamConfig::default(),
+        };
         let grads = [0.3, -0.2, 0.05, 0.4];
         let mut theta = tensor(&[1.0]);
         let mut state = None;

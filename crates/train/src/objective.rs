@@ -6,6 +6,7 @@ use crate::inputs::BatchTensors;
 use crate::losses::{elementwise, face_loss};
 use burn::tensor::Tensor;
 use fdfat_config::{Config, FaceLossKind, LandmarkScheme, LossKind};
+use std::ops::Range;
 
 /// What the objective needs to know about the model and configuration.
 #[derive(Debug, Clone)]
@@ -13,8 +14,10 @@ pub struct Objective {
     loss: LossKind,
     face_loss: FaceLossKind,
     face_cls_weight: f64,
+    aux_pose_weight: f64,
     points: usize,
     face_index: Option<usize>,
+    pose_range: Option<Range<usize>>,
     /// Weight of each of the `2P` landmark coordinates.
     pub coord_weights: Vec<f32>,
     /// Part names and their coordinate indices (for per-part losses).
@@ -31,6 +34,8 @@ pub struct BatchFigures {
     pub parts: Vec<f64>,
     /// Face-classification loss (unweighted), when the head exists.
     pub face: Option<f64>,
+    /// Head-pose loss (unweighted), when the head exists.
+    pub pose: Option<f64>,
     /// Correct face / non-face decisions at 0.5.
     pub face_correct: usize,
     /// Samples in the batch.
@@ -42,8 +47,14 @@ pub struct BatchFigures {
 }
 
 impl Objective {
-    /// The objective for `cfg` on a model with `face_index` (the face-score column, if any).
-    pub fn new(cfg: &Config, scheme: &LandmarkScheme, face_index: Option<usize>) -> Self {
+    /// The objective for `cfg` on a model with `face_index` (the face-score column, if any) and
+    /// `pose_range` (the pose columns, if any).
+    pub fn new(
+        cfg: &Config,
+        scheme: &LandmarkScheme,
+        face_index: Option<usize>,
+        pose_range: Option<Range<usize>>,
+    ) -> Self {
         let points = scheme.num_points;
         let mut coord_weights = vec![1.0f32; 2 * points];
         if cfg.lossw_enabled {
@@ -62,14 +73,21 @@ impl Objective {
         let parts = scheme
             .parts
             .iter()
-            .map(|p| (p.name.clone(), p.indices.iter().flat_map(|&i| [2 * i, 2 * i + 1]).collect()))
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    p.indices.iter().flat_map(|&i| [2 * i, 2 * i + 1]).collect(),
+                )
+            })
             .collect();
         Self {
             loss: cfg.loss,
             face_loss: cfg.loss_facecls,
             face_cls_weight: cfg.face_cls_weight,
+            aux_pose_weight: cfg.aux_pose_weight,
             points,
             face_index,
+            pose_range,
             coord_weights,
             parts,
             eye_corners: scheme.eye_corners,
@@ -86,13 +104,24 @@ impl Objective {
         let [n, _] = output.dims();
         let p2 = 2 * self.points;
         let pred = output.clone().slice([0..n, 0..p2]);
-        let weighted = elementwise(self.loss, pred.clone(), batch.landmarks.clone()) * batch.weights.clone();
+        let weighted =
+            elementwise(self.loss, pred.clone(), batch.landmarks.clone()) * batch.weights.clone();
         let mut total = weighted.clone().mean();
         let mut terms = 1.0;
         let mut figures = BatchFigures {
             samples: n,
             ..Default::default()
         };
+        if let (Some(cols), Some((target, weight))) = (&self.pose_range, &batch.pose) {
+            let pred_pose = output.clone().slice([0..n, cols.clone()]);
+            let pose = elementwise(self.loss, pred_pose, target.clone())
+                * batch.is_face.clone()
+                * weight.clone();
+            let pose = pose.mean();
+            figures.pose = Some(host(pose.clone())[0] as f64);
+            total = total + pose.mul_scalar(self.aux_pose_weight);
+            terms += 1.0;
+        }
         if let Some(col) = self.face_index {
             let score = output.slice([0..n, col..col + 1]);
             let face = face_loss(self.face_loss, score.clone(), batch.is_face.clone());
@@ -134,7 +163,11 @@ impl Objective {
         let [l, r] = self.eye_corners;
         let mut sum = 0.0;
         let mut count = 0;
-        for ((p, t), a) in pred.chunks_exact(p2).zip(target.chunks_exact(p2)).zip(annotated.chunks_exact(p2)) {
+        for ((p, t), a) in pred
+            .chunks_exact(p2)
+            .zip(target.chunks_exact(p2))
+            .zip(annotated.chunks_exact(p2))
+        {
             let annotated = |i: usize| a[2 * i] > 0.0;
             if !annotated(l) || !annotated(r) {
                 continue;

@@ -35,7 +35,11 @@ mod tests {
 
     #[test]
     fn decays_linearly_like_torch_linear_lr() {
-        let s = LinearSchedule { lr: 0.002, end_factor: 0.1, epochs: 250 };
+        let s = LinearSchedule {
+            lr: 0.002,
+            end_factor: 0.1,
+            epochs: 250,
+        };
         assert_eq!(s.lr_at(0), 0.002);
         // torch: factor after 125 scheduler steps = 1 + (0.1 - 1) * 125 / 250 = 0.55.
         assert!((s.lr_at(125) - 0.0011).abs() < 1e-12);

@@ -52,7 +52,8 @@ impl Weights {
     /// The folder `run_dir/weights`, created if needed.
     pub fn create(run_dir: &Path) -> Result<Self, TrainError> {
         let dir = run_dir.join("weights");
-        std::fs::create_dir_all(dir.join("optim")).map_err(|e| TrainError::io("create", &dir, e))?;
+        std::fs::create_dir_all(dir.join("optim"))
+            .map_err(|e| TrainError::io("create", &dir, e))?;
         Ok(Self { dir })
     }
 
@@ -88,7 +89,8 @@ impl Weights {
             path: optim_path.clone(),
             message: format!("cannot write the optimizer state: {e}"),
         })?;
-        std::fs::rename(&scratch, &optim_path).map_err(|e| TrainError::io("write", &optim_path, e))?;
+        std::fs::rename(&scratch, &optim_path)
+            .map_err(|e| TrainError::io("write", &optim_path, e))?;
         let metadata = BTreeMap::from([
             (EPOCH_KEY.to_string(), state.epoch.to_string()),
             (BEST_LOSS_KEY.to_string(), state.best_loss.to_string()),
@@ -115,19 +117,29 @@ impl Weights {
         let parse_err = |key: &str| bad(format!("`{key}` is not a number"));
         let state = TrainState {
             epoch: get(EPOCH_KEY)?.parse().map_err(|_| parse_err(EPOCH_KEY))?,
-            best_loss: get(BEST_LOSS_KEY)?.parse().map_err(|_| parse_err(BEST_LOSS_KEY))?,
-            best_epoch: get(BEST_EPOCH_KEY)?.parse().map_err(|_| parse_err(BEST_EPOCH_KEY))?,
+            best_loss: get(BEST_LOSS_KEY)?
+                .parse()
+                .map_err(|_| parse_err(BEST_LOSS_KEY))?,
+            best_epoch: get(BEST_EPOCH_KEY)?
+                .parse()
+                .map_err(|_| parse_err(BEST_EPOCH_KEY))?,
         };
         let dir = path.parent().unwrap_or(Path::new("."));
         let optim = dir.join(get(OPTIMIZER_KEY)?);
         if !optim.exists() {
-            return Err(bad(format!("its optimizer state `{}` is missing", optim.display())));
+            return Err(bad(format!(
+                "its optimizer state `{}` is missing",
+                optim.display()
+            )));
         }
         Ok((state, optim))
     }
 
     /// Loads optimizer state from `path` into `optim`.
-    pub fn load_optimizer(optim: ModuleOptimizer, path: &Path) -> Result<ModuleOptimizer, TrainError> {
+    pub fn load_optimizer(
+        optim: ModuleOptimizer,
+        path: &Path,
+    ) -> Result<ModuleOptimizer, TrainError> {
         optim.load(path).map_err(|e| TrainError::Checkpoint {
             path: path.to_path_buf(),
             message: format!("cannot read the optimizer state: {e}"),
@@ -139,7 +151,9 @@ impl Weights {
             .iter()
             .filter_map(|p| Self::read_state(p).ok().map(|(_, o)| o))
             .collect();
-        let Ok(entries) = std::fs::read_dir(self.dir.join("optim")) else { return };
+        let Ok(entries) = std::fs::read_dir(self.dir.join("optim")) else {
+            return;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.extension().is_some_and(|e| e == "bpk") && !referenced.contains(&path) {

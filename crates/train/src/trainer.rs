@@ -11,6 +11,7 @@ use crate::inputs::to_tensors;
 use crate::log::{EpochRow, TrainLog};
 use crate::objective::Objective;
 use crate::optimizer;
+use crate::pose_target::PoseTargets;
 use crate::schedule::LinearSchedule;
 use crate::state::{TrainState, Weights};
 use burn::module::Module;
@@ -45,6 +46,7 @@ pub struct TrainSummary {
 struct Session<'a> {
     cfg: &'a Config,
     objective: Objective,
+    pose_targets: Option<PoseTargets>,
     part_names: Vec<String>,
     device: Device,
     train_set: Arc<Dataset>,
@@ -55,11 +57,13 @@ struct Session<'a> {
 /// Trains as `cfg` says, in the run directory `run_dir` (created by the caller with the
 /// resolved `config.yaml`), on the data YAML `data`.
 pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSummary, TrainError> {
-    let spec = DeviceSpec::parse(&cfg.device).map_err(|expected| fdfat_config::ConfigError::InvalidValue {
-        key: "device".into(),
-        expected,
-        found: cfg.device.clone(),
-        origin: fdfat_config::Origin::Default,
+    let spec = DeviceSpec::parse(&cfg.device).map_err(|expected| {
+        fdfat_config::ConfigError::InvalidValue {
+            key: "device".into(),
+            expected,
+            found: cfg.device.clone(),
+            origin: fdfat_config::Origin::Default,
+        }
     })?;
     let (device, warning) = fdfat_models::device_for(&spec);
     if let Some(warning) = warning {
@@ -79,14 +83,18 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
     );
     for set in [&train_set, &val_set] {
         if !set.skipped().is_empty() {
-            eprintln!("warning: skipped {} bad samples (skip_bad: true):", set.skipped().len());
+            eprintln!(
+                "warning: skipped {} bad samples (skip_bad: true):",
+                set.skipped().len()
+            );
             for s in set.skipped() {
                 eprintln!("  {}: {}", s.path.display(), s.reason);
             }
         }
     }
 
-    let baseline_nme = baseline::mean_shape_nme(&train_set, &val_set, cfg.lmk_num, scheme.eye_corners);
+    let baseline_nme =
+        baseline::mean_shape_nme(&train_set, &val_set, cfg.lmk_num, scheme.eye_corners);
     if let Some(nme) = baseline_nme {
         println!("mean-shape baseline: val NME {nme:.4} (predicting the training mean shape)");
     }
@@ -104,7 +112,12 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
         model = loaded;
         optim = Weights::load_optimizer(optim, &optim_path)?;
         log = TrainLog::read(&run_dir.join("log.csv"), saved.epoch).unwrap_or_default();
-        println!("resuming {} after epoch {}/{}", run_dir.display(), saved.epoch, cfg.epoch);
+        println!(
+            "resuming {} after epoch {}/{}",
+            run_dir.display(),
+            saved.epoch,
+            cfg.epoch
+        );
         state = saved;
     } else if let Some(checkpoint) = &cfg.checkpoint {
         let (loaded, report) = load_checkpoint(model, checkpoint)?;
@@ -116,14 +129,28 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
         cfg.model,
         cfg.activation,
         model.num_trainable_params(),
-        if model.is_landmark_frozen() { ", landmark part frozen" } else { "" }
+        if model.is_landmark_frozen() {
+            ", landmark part frozen"
+        } else {
+            ""
+        }
     );
 
-    let objective = Objective::new(cfg, &scheme, model.face_cls_index());
+    let objective = Objective::new(cfg, &scheme, model.face_cls_index(), model.pose_range());
+    let pose_targets = match model.pose_range() {
+        Some(_) => Some(
+            PoseTargets::new(&scheme).ok_or_else(|| TrainError::Checkpoint {
+                path: PathBuf::from(&scheme.name),
+                message: "aux_pose needs a landmark scheme that maps onto ibug68".into(),
+            })?,
+        ),
+        None => None,
+    };
     let session = Session {
         cfg,
         part_names: objective.part_names().map(String::from).collect(),
         objective,
+        pose_targets,
         device,
         train_set,
         val_set,
@@ -135,7 +162,8 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
     let mut last_val_nme = f64::NAN;
     for epoch in state.epoch..cfg.epoch {
         let lr = schedule.lr_at(epoch);
-        let (trained, train_figures) = session.train_epoch(model, &mut optim, epoch, lr, &weights)?;
+        let (trained, train_figures) =
+            session.train_epoch(model, &mut optim, epoch, lr, &weights)?;
         model = trained;
         let val_figures = session.validate(&model.valid(), epoch)?;
         state.epoch = epoch + 1;
@@ -148,7 +176,10 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
         let mut values = train_figures.named("train", &session.part_names);
         values.extend(val_figures.named("val", &session.part_names));
         values.insert("lr".into(), lr);
-        log.push(EpochRow { epoch: epoch + 1, values });
+        log.push(EpochRow {
+            epoch: epoch + 1,
+            values,
+        });
         println!(
             "epoch {}/{}: train loss {:.6} nme {:.4} | val loss {:.6} nme {:.4}{}{}",
             epoch + 1,
@@ -157,14 +188,19 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
             train_figures.nme(),
             val_figures.total(),
             val_figures.nme(),
-            val_figures.face_accuracy().map(|a| format!(" face acc {a:.4}")).unwrap_or_default(),
+            val_figures
+                .face_accuracy()
+                .map(|a| format!(" face acc {a:.4}"))
+                .unwrap_or_default(),
             if improved { " (best)" } else { "" }
         );
         if cfg.save {
             let csv = run_dir.join("log.csv");
-            log.write_csv(&csv).map_err(|e| TrainError::io("write", &csv, e))?;
+            log.write_csv(&csv)
+                .map_err(|e| TrainError::io("write", &csv, e))?;
             let png = run_dir.join("log.png");
-            log.plot(&png).map_err(|message| TrainError::Plot { path: png, message })?;
+            log.plot(&png)
+                .map_err(|message| TrainError::Plot { path: png, message })?;
             weights.save("last", &model, &optim, &state, &config_yaml)?;
             if improved {
                 weights.save("best", &model, &optim, &state, &config_yaml)?;
@@ -224,9 +260,21 @@ impl Session<'_> {
         weights: &Weights,
     ) -> Result<(LandmarkModel, EpochFigures), TrainError> {
         let cfg = self.cfg;
-        let mode = LoaderMode::Train { epoch, seed: cfg.seed };
-        let loader = Loader::new(self.train_set.clone(), cfg, mode, cfg.batch_size, cfg.workers)?;
-        let bar = progress(loader.num_batches(), format!("train {}/{}", epoch + 1, cfg.epoch));
+        let mode = LoaderMode::Train {
+            epoch,
+            seed: cfg.seed,
+        };
+        let loader = Loader::new(
+            self.train_set.clone(),
+            cfg,
+            mode,
+            cfg.batch_size,
+            cfg.workers,
+        )?;
+        let bar = progress(
+            loader.num_batches(),
+            format!("train {}/{}", epoch + 1, cfg.epoch),
+        );
         let autodiff = self.device.clone().autodiff();
         let mut figures = EpochFigures::default();
         let started = Instant::now();
@@ -234,10 +282,18 @@ impl Session<'_> {
             let batch = batch?;
             if epoch == 0 && index < cfg.dump_batch && cfg.save {
                 let path = self.run_dir.join(format!("train_batch{index}.png"));
-                dump::save(&batch, cfg.pre_norm, &path)
-                    .map_err(|e| TrainError::Plot { path, message: e.to_string() })?;
+                dump::save(&batch, cfg.pre_norm, &path).map_err(|e| TrainError::Plot {
+                    path,
+                    message: e.to_string(),
+                })?;
             }
-            let tensors = to_tensors(&batch, &self.objective.coord_weights, &autodiff);
+            let tensors = to_tensors(
+                &batch,
+                &self.objective.coord_weights,
+                cfg.pre_norm,
+                self.pose_targets.as_ref(),
+                &autodiff,
+            );
             let output = model.forward(tensors.images.clone());
             let (loss, batch_figures) = self.objective.evaluate(output, &tensors);
             if !batch_figures.total.is_finite() {
@@ -253,7 +309,11 @@ impl Session<'_> {
             model = optim.step(lr, model, grads);
             figures.add(&batch_figures);
             let rate = figures.samples() as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            bar.set_message(format!("loss {:.5} nme {:.4} {rate:.0} img/s", figures.total(), figures.nme()));
+            bar.set_message(format!(
+                "loss {:.5} nme {:.4} {rate:.0} img/s",
+                figures.total(),
+                figures.nme()
+            ));
             bar.inc(1);
         }
         bar.finish_and_clear();
@@ -262,16 +322,35 @@ impl Session<'_> {
 
     fn validate(&self, model: &LandmarkModel, epoch: usize) -> Result<EpochFigures, TrainError> {
         let cfg = self.cfg;
-        let loader = Loader::new(self.val_set.clone(), cfg, LoaderMode::Eval, cfg.batch_size, cfg.workers)?;
-        let bar = progress(loader.num_batches(), format!("val   {}/{}", epoch + 1, cfg.epoch));
+        let loader = Loader::new(
+            self.val_set.clone(),
+            cfg,
+            LoaderMode::Eval,
+            cfg.batch_size,
+            cfg.workers,
+        )?;
+        let bar = progress(
+            loader.num_batches(),
+            format!("val   {}/{}", epoch + 1, cfg.epoch),
+        );
         let mut figures = EpochFigures::default();
         for batch in loader {
             let batch = batch?;
-            let tensors = to_tensors(&batch, &self.objective.coord_weights, &self.device);
+            let tensors = to_tensors(
+                &batch,
+                &self.objective.coord_weights,
+                cfg.pre_norm,
+                self.pose_targets.as_ref(),
+                &self.device,
+            );
             let output = model.forward(tensors.images.clone());
             let (_, batch_figures) = self.objective.evaluate(output, &tensors);
             figures.add(&batch_figures);
-            bar.set_message(format!("loss {:.5} nme {:.4}", figures.total(), figures.nme()));
+            bar.set_message(format!(
+                "loss {:.5} nme {:.4}",
+                figures.total(),
+                figures.nme()
+            ));
             bar.inc(1);
         }
         bar.finish_and_clear();

@@ -101,7 +101,7 @@ fn unreachable_entry(entry: &Entry) -> Result<Sample, DataError> {
 }
 
 /// Width and height from the image header, with an error naming a missing or unreadable image.
-fn image_size(path: &Path) -> Result<[u32; 2], DataError> {
+pub(crate) fn image_size(path: &Path) -> Result<[u32; 2], DataError> {
     if !path.is_file() {
         return Err(DataError::image(path, "file not found"));
     }

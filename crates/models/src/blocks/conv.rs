@@ -84,6 +84,27 @@ fn batch_norm(channels: usize, device: &Device) -> BatchNorm {
         .init(device)
 }
 
+/// Applies `conv`. On an autodiff input, a dense 1x1 stride-1 convolution runs as a batched
+/// matrix product: the same sums, but a backward pass 2-3x faster than the convolution's on the
+/// CPU backends. Inference keeps the convolution, which is as fast or faster there.
+fn convolve(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let pointwise = conv.kernel_size == [1, 1] && conv.stride == [1, 1] && conv.groups == 1;
+    let unpadded = matches!(conv.padding, PaddingConfig2d::Explicit(0, 0, 0, 0));
+    if !(pointwise && unpadded && x.is_autodiff()) {
+        return conv.forward(x);
+    }
+    let [n, c_in, h, w] = x.dims();
+    let [c_out, ..] = conv.weight.dims();
+    let weight: Tensor<3> = conv.weight.val().reshape([1, c_out, c_in]);
+    let y = weight
+        .matmul(x.reshape([n, c_in, h * w]))
+        .reshape([n, c_out, h, w]);
+    match &conv.bias {
+        Some(bias) => y + bias.val().reshape([1, c_out, 1, 1]),
+        None => y,
+    }
+}
+
 /// Greatest common divisor (the original's `math.gcd`).
 fn gcd(a: usize, b: usize) -> usize {
     if b == 0 { a } else { gcd(b, a % b) }
@@ -109,16 +130,7 @@ impl ConvBn {
 
     /// Applies the block, with `act` when it has an activation.
     pub fn forward(&self, x: Tensor<4>, act: &Activation) -> Tensor<4> {
-        let pointwise = self.conv.kernel_size == [1, 1] && self.conv.groups == 1 && self.conv.stride == [1, 1];
-        let y = if pointwise && std::env::var("MM").is_ok() {
-            let [n, ci, h, w] = x.dims();
-            let [co, _, _, _] = self.conv.weight.dims();
-            let wt: Tensor<3> = self.conv.weight.val().reshape([1, co, ci]);
-            wt.matmul(x.reshape([n, ci, h * w])).reshape([n, co, h, w])
-        } else {
-            self.conv.forward(x)
-        };
-        let y = self.bn.forward(y);
+        let y = self.bn.forward(convolve(&self.conv, x));
         if self.activate { act.forward(y) } else { y }
     }
 
@@ -159,7 +171,23 @@ impl StemConv {
 
 #[cfg(test)]
 mod tests {
-    use super::gcd;
+    use super::*;
+    use burn::tensor::Distribution;
+
+    #[test]
+    fn pointwise_matmul_matches_the_convolution() {
+        let device = Device::default().autodiff();
+        for bias in [false, true] {
+            let conv = Conv2dConfig::new([6, 10], [1, 1])
+                .with_bias(bias)
+                .init(&device);
+            let x = Tensor::<4>::random([3, 6, 5, 7], Distribution::Uniform(-1.0, 1.0), &device);
+            assert!(x.is_autodiff());
+            let expected = conv.forward(x.clone()).into_data();
+            let got = convolve(&conv, x).into_data();
+            expected.assert_approx_eq::<f32>(&got, burn::tensor::Tolerance::absolute(1e-5));
+        }
+    }
 
     #[test]
     fn depthwise_groups_are_the_gcd() {

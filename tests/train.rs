@@ -1,0 +1,319 @@
+//! End-to-end tests of `fdfat --task train`: learning on the toy dataset, resume after a kill,
+//! determinism across loader threads, stage 2 leaving landmarks untouched, run outputs.
+
+use burn::tensor::{Device, Distribution, Tensor};
+use fdfat_models::{LandmarkModel, load_checkpoint};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn fdfat() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_fdfat"))
+}
+
+fn run(args: &[&str]) -> Output {
+    let out = fdfat().args(args).output().expect("fdfat runs");
+    assert!(
+        out.status.success(),
+        "fdfat {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Renders a toy dataset of `count` faces into `dir` and returns its data YAML.
+fn toy(dir: &Path, count: usize) -> PathBuf {
+    let out = dir.join("toy");
+    run(&[
+        "--task",
+        "synth",
+        "--synth_out",
+        out.to_str().unwrap(),
+        "--synth_count",
+        &count.to_string(),
+        "--save",
+        "false",
+    ]);
+    out.join("data.yaml")
+}
+
+/// Flags of a small, fast training run.
+fn small_run<'a>(project: &'a str, name: &'a str, data: &'a str, epochs: &'a str) -> Vec<&'a str> {
+    vec![
+        "--task",
+        "train",
+        "--project",
+        project,
+        "--name",
+        name,
+        "--data",
+        data,
+        "--epoch",
+        epochs,
+        "--imgsz",
+        "64",
+        "--batch_size",
+        "8",
+        "--workers",
+        "2",
+    ]
+}
+
+/// The model described by a run's saved configuration, with a checkpoint loaded.
+fn load(run_dir: &Path, checkpoint: &str) -> LandmarkModel {
+    let cfg = fdfat_config::load_file(&run_dir.join("config.yaml")).unwrap();
+    let model = LandmarkModel::new(&cfg, &Device::default()).unwrap();
+    load_checkpoint(model, run_dir.join("weights").join(checkpoint))
+        .unwrap()
+        .0
+}
+
+/// Outputs of `model` on a fixed random input.
+fn outputs(model: &LandmarkModel, imgsz: usize) -> Vec<f32> {
+    let device = Device::default();
+    device.seed(7);
+    let x = Tensor::<4>::random(
+        [4, 3, imgsz, imgsz],
+        Distribution::Uniform(-1.0, 1.0),
+        &device,
+    );
+    model.forward(x).into_data().to_vec::<f32>().unwrap()
+}
+
+fn csv_rows(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .map(|t| t.lines().count().saturating_sub(1))
+        .unwrap_or(0)
+}
+
+#[test]
+fn toy_training_beats_the_mean_shape_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = toy(dir.path(), 240);
+    let project = dir.path().to_str().unwrap();
+    let mut args = small_run(project, "learn", data.to_str().unwrap(), "16");
+    args.extend(["--aug", "0"]);
+    let out = run(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let baseline: f64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("mean-shape baseline: val NME "))
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .expect("the trainer prints the mean-shape baseline");
+    let run_dir = dir.path().join("learn");
+    let csv = std::fs::read_to_string(run_dir.join("log.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "val_nme").unwrap();
+    let last: f64 = csv
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .nth(col)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        baseline > 0.15,
+        "the toy set should be hard for a mean shape: {baseline}"
+    );
+    assert!(
+        last < 0.7 * baseline,
+        "val NME {last} is not well below the mean-shape baseline {baseline}\n{stdout}"
+    );
+    for file in [
+        "config.yaml",
+        "log.csv",
+        "log.png",
+        "train_batch0.png",
+        "weights/last.bpk",
+        "weights/best.bpk",
+    ] {
+        assert!(run_dir.join(file).exists(), "missing {file}");
+    }
+    assert_eq!(csv_rows(&run_dir.join("log.csv")), 16);
+}
+
+/// Starts a run and kills it as soon as its first epoch is checkpointed.
+fn kill_after_first_epoch(args: &[&str], run_dir: &Path) {
+    let mut child: Child = fdfat()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let csv = run_dir.join("log.csv");
+    let started = Instant::now();
+    while csv_rows(&csv) < 1 {
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the first epoch never finished"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it was killed"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // give the atomic checkpoint writes after the log a moment, then kill mid-epoch 2
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        csv_rows(&csv),
+        1,
+        "the run got past epoch 2 before the kill; the test could not interrupt it"
+    );
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_same_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = toy(dir.path(), 48);
+    let project = dir.path().to_str().unwrap();
+    let data = data.to_str().unwrap();
+    run(&small_run(project, "whole", data, "3"));
+    let interrupted = small_run(project, "killed", data, "3");
+    kill_after_first_epoch(&interrupted, &dir.path().join("killed"));
+    let mut resumed = interrupted.clone();
+    resumed.extend(["--resume", "true"]);
+    let out = run(&resumed);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("resuming"));
+    assert_eq!(csv_rows(&dir.path().join("killed/log.csv")), 3);
+    let whole = load(&dir.path().join("whole"), "last.bpk");
+    let killed = load(&dir.path().join("killed"), "last.bpk");
+    assert_eq!(
+        outputs(&whole, 64),
+        outputs(&killed, 64),
+        "resumed weights differ from the uninterrupted run"
+    );
+}
+
+#[test]
+fn training_is_deterministic_whatever_the_loader_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = toy(dir.path(), 32);
+    let project = dir.path().to_str().unwrap();
+    let data = data.to_str().unwrap();
+    let mut one = small_run(project, "one", data, "1");
+    one.extend(["--workers", "1"]);
+    let mut three = small_run(project, "three", data, "1");
+    three.extend(["--workers", "3"]);
+    run(&one);
+    run(&three);
+    let a = load(&dir.path().join("one"), "last.bpk");
+    let b = load(&dir.path().join("three"), "last.bpk");
+    assert_eq!(outputs(&a, 64), outputs(&b, 64));
+}
+
+#[test]
+fn stage_two_trains_the_face_head_and_keeps_landmarks() {
+    let Some(wider) = fdfat_config::fixtures::shared_path("data/widerface_yolo/val") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = toy(dir.path(), 24);
+    let project = dir.path().to_str().unwrap();
+    run(&small_run(project, "stage1", data.to_str().unwrap(), "1"));
+    let crops = dir.path().join("crops");
+    run(&[
+        "--task",
+        "facecrops",
+        "--input",
+        wider.to_str().unwrap(),
+        "--facecrops_out",
+        crops.to_str().unwrap(),
+    ]);
+    let stage1 = dir.path().join("stage1/weights/best.bpk");
+    let crops_yaml = crops.join("data.yaml");
+    let mut args = small_run(project, "stage2", crops_yaml.to_str().unwrap(), "2");
+    args.extend([
+        "--face_cls",
+        "true",
+        "--freeze_landmark",
+        "true",
+        "--checkpoint",
+        stage1.to_str().unwrap(),
+    ]);
+    let out = run(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("face acc"), "{stdout}");
+    let before = load(&dir.path().join("stage1"), "best.bpk");
+    let after = load(&dir.path().join("stage2"), "last.bpk");
+    let (b, a) = (outputs(&before, 64), outputs(&after, 64));
+    let landmarks = |v: &[f32], width: usize| {
+        v.chunks(width)
+            .flat_map(|r| r[..140].to_vec())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        landmarks(&b, 140),
+        landmarks(&a, 141),
+        "stage 2 changed the landmark outputs"
+    );
+    let csv = std::fs::read_to_string(dir.path().join("stage2/log.csv")).unwrap();
+    assert!(
+        csv.lines().next().unwrap().contains("val_face_acc"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn resume_without_a_checkpoint_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = fdfat()
+        .args([
+            "--task",
+            "train",
+            "--project",
+            dir.path().to_str().unwrap(),
+            "--name",
+            "nothing",
+            "--resume",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("last.bpk") && err.contains("nothing"), "{err}");
+}
+
+#[test]
+fn a_missing_data_yaml_names_the_path() {
+    let out = fdfat()
+        .args([
+            "--task",
+            "train",
+            "--data",
+            "/nonexistent/data.yaml",
+            "--save",
+            "false",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/data.yaml"));
+}
+
+#[test]
+fn a_diverging_loss_stops_the_run_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = toy(dir.path(), 16);
+    let mut args = small_run(
+        dir.path().to_str().unwrap(),
+        "nan",
+        data.to_str().unwrap(),
+        "2",
+    );
+    args.extend(["--lr", "1e30", "--optimizer", "SGD"]);
+    let out = fdfat().args(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("loss became NaN") || err.contains("loss became inf"),
+        "{err}"
+    );
+    assert!(err.contains("last good checkpoint"), "{err}");
+}
