@@ -368,3 +368,21 @@ fn loader_remembers_origins() {
     assert_eq!(loader.origin("lr"), Origin::Default);
     assert_eq!(loader.build().unwrap().epoch, 5);
 }
+
+#[test]
+fn shipped_training_configs_load_and_mirror_the_published_stages() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/train");
+    for (file, model, face_cls) in [
+        ("lwmodel_landmark.yaml", ModelKind::LwModel, false),
+        ("lwmodel_facecls.yaml", ModelKind::LwModel, true),
+        ("lwcsp_landmark.yaml", ModelKind::LwCspModel, false),
+        ("lwcsp_facecls.yaml", ModelKind::LwCspModel, true),
+    ] {
+        let cfg = load_file(&dir.join(file)).unwrap();
+        assert_eq!((cfg.model, cfg.face_cls, cfg.freeze_landmark), (model, face_cls, face_cls), "{file}");
+        assert_eq!(cfg.checkpoint.is_some(), face_cls, "{file}");
+        if face_cls {
+            assert_eq!(cfg.face_cls_weight, 1e-5, "{file}");
+        }
+    }
+}

@@ -2,6 +2,7 @@
 
 use crate::objective::BatchFigures;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// Running sums of one epoch's batch figures.
 #[derive(Debug, Clone, Default)]
@@ -17,6 +18,8 @@ pub struct EpochFigures {
     face_correct: usize,
     nme_sum: f64,
     nme_count: usize,
+    waiting: Duration,
+    computing: Duration,
 }
 
 impl EpochFigures {
@@ -42,6 +45,29 @@ impl EpochFigures {
         }
         self.nme_sum += b.nme_sum;
         self.nme_count += b.nme_count;
+    }
+
+    /// Adds time spent waiting for the input pipeline.
+    pub fn add_wait(&mut self, d: Duration) {
+        self.waiting += d;
+    }
+
+    /// Adds time spent in the model step (forward, backward, optimizer).
+    pub fn add_compute(&mut self, d: Duration) {
+        self.computing += d;
+    }
+
+    /// Training speed: images/s overall, images/s of the model step alone, and the share of
+    /// time spent waiting for data.
+    pub fn throughput(&self) -> String {
+        let total = (self.waiting + self.computing).as_secs_f64().max(1e-9);
+        let compute = self.computing.as_secs_f64().max(1e-9);
+        format!(
+            "{:.1} img/s, {:.1} img/s model step only, data wait {:.0}%",
+            self.samples as f64 / total,
+            self.samples as f64 / compute,
+            100.0 * self.waiting.as_secs_f64() / total
+        )
     }
 
     /// Mean objective per batch so far.

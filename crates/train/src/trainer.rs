@@ -181,11 +181,12 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
             values,
         });
         println!(
-            "epoch {}/{}: train loss {:.6} nme {:.4} | val loss {:.6} nme {:.4}{}{}",
+            "epoch {}/{}: train loss {:.6} nme {:.4} ({}) | val loss {:.6} nme {:.4}{}{}",
             epoch + 1,
             cfg.epoch,
             train_figures.total(),
             train_figures.nme(),
+            train_figures.throughput(),
             val_figures.total(),
             val_figures.nme(),
             val_figures
@@ -278,8 +279,13 @@ impl Session<'_> {
         let autodiff = self.device.clone().autodiff();
         let mut figures = EpochFigures::default();
         let started = Instant::now();
-        for (index, batch) in loader.enumerate() {
+        let mut loader = loader.enumerate();
+        loop {
+            let waiting = Instant::now();
+            let Some((index, batch)) = loader.next() else { break };
             let batch = batch?;
+            figures.add_wait(waiting.elapsed());
+            let computing = Instant::now();
             if epoch == 0 && index < cfg.dump_batch && cfg.save {
                 let path = self.run_dir.join(format!("train_batch{index}.png"));
                 dump::save(&batch, cfg.pre_norm, &path).map_err(|e| TrainError::Plot {
@@ -307,6 +313,7 @@ impl Session<'_> {
             }
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(lr, model, grads);
+            figures.add_compute(computing.elapsed());
             figures.add(&batch_figures);
             let rate = figures.samples() as f64 / started.elapsed().as_secs_f64().max(1e-9);
             bar.set_message(format!(
