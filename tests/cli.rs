@@ -115,3 +115,12 @@ fn a_task_not_built_yet_exits_2_with_one_line() {
         "{err}"
     );
 }
+
+#[test]
+fn info_prints_per_block_costs_and_the_published_totals() {
+    let lw = text(&fdfat(&["--task", "info", "--face_cls", "true"]).stdout);
+    assert!(lw.contains("backbone.conv11") && lw.contains("429,206 trainable parameters"), "{lw}");
+    assert!(lw.contains("(33.2 M)"), "{lw}");
+    let csp = text(&fdfat(&["--task", "info", "--model", "LWCSPModel", "--activation", "SiLU", "--face_cls", "true"]).stdout);
+    assert!(csp.contains("482,165 trainable parameters") && csp.contains("(61.4 M)"), "{csp}");
+}

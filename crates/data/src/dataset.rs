@@ -56,7 +56,9 @@ impl Dataset {
     pub fn open(data: &DataConfig, split: Split, cfg: &Config) -> Result<Dataset, DataError> {
         let scheme = LandmarkScheme::load(data.scheme())?;
         let root = data.root()?;
+        let root = std::fs::canonicalize(&root).unwrap_or(root);
         let split_path = data.split_path(split)?;
+        let split_path = std::fs::canonicalize(&split_path).unwrap_or(split_path);
         let resolved = split::resolve(&root, &split_path, data.format)?;
         let poses = if data.format == DataFormat::FaceSynthetics {
             read_poses(&root.join(POSES_FILE))?

@@ -479,3 +479,22 @@ fn annotation_cache_is_used_and_invalidated_when_the_list_changes() {
     assert_eq!(fresh.len(), 2);
     assert_eq!(fresh.samples()[0].landmarks[0], [5.0, 6.0]);
 }
+
+#[test]
+fn example_data_yamls_parse() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let data = fdfat_config::DataConfig::load(&path).unwrap();
+            assert!(
+                data.train.is_some() && data.val.is_some(),
+                "{}",
+                path.display()
+            );
+            n += 1;
+        }
+    }
+    assert_eq!(n, 5);
+}

@@ -18,7 +18,7 @@ use std::ops::Range;
     reason = "one per model, built once; burn modules cannot be boxed"
 )]
 #[derive(Module, Debug)]
-pub enum Backbone {
+pub(crate) enum Backbone {
     /// LWModel's PReLU stem and IdentifyBlocks.
     Lw(LwBackbone),
     /// LWCSPModel's Conv and C2f blocks.
@@ -31,7 +31,7 @@ pub enum Backbone {
     reason = "one per model, built once; burn modules cannot be boxed"
 )]
 #[derive(Module, Debug)]
-pub enum Mainstream {
+pub(crate) enum Mainstream {
     /// LWModel's IdentifyBlock pyramid with average pools.
     Lw(LwMainstream),
     /// LWCSPModel's Conv + C2f pyramid with max pools.

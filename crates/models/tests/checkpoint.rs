@@ -109,6 +109,11 @@ fn another_architecture_is_refused() {
         "{err}"
     );
     assert!(err.to_string().contains("set `model: LWModel`"), "{err}");
+    // The architecture is named before the activation (SiLU here) would be.
+    if let Some(csp) = published("LWCSPModel_SiLU_affine_facecls") {
+        let err = load_checkpoint(model(&[]), &csp).unwrap_err();
+        assert!(err.to_string().contains("set `model: LWCSPModel`"), "{err}");
+    }
 
     let dir = tempfile::tempdir().unwrap();
     let csp = dir.path().join("csp.bpk");

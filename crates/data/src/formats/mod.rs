@@ -66,7 +66,7 @@ pub(crate) fn parse(
 ) -> Result<Sample, DataError> {
     let mut sample = match (format, entry) {
         (_, Entry::WflwLine { list, line, text }) => wflw::parse_line(list, *line, text, ctx)?,
-        (DataFormat::Wflw, _) => unreachable_entry(entry)?,
+        (DataFormat::Wflw, _) => not_a_list_line(entry)?,
         (DataFormat::FaceSynthetics, Entry::Listed { list, line, file }) => {
             facesynthetics::from_listed(list, *line, file, ctx)?
         }
@@ -88,7 +88,8 @@ pub(crate) fn parse(
     Ok(sample)
 }
 
-fn unreachable_entry(entry: &Entry) -> Result<Sample, DataError> {
+/// A WFLW split resolves into list lines; a single file is not a WFLW sample.
+fn not_a_list_line(entry: &Entry) -> Result<Sample, DataError> {
     let path = match entry {
         Entry::Listed { file, .. } | Entry::Found(file) => file.clone(),
         Entry::WflwLine { list, .. } => list.clone(),

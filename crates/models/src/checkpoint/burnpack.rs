@@ -87,7 +87,7 @@ pub fn read(path: &Path, spec: &ModelSpec) -> Result<Source, ModelError> {
         .collect();
     Ok(Source {
         entries,
-        skipped: Vec::new(),
+        ..Source::default()
     })
 }
 

@@ -32,4 +32,6 @@ pub struct Source {
     pub entries: Vec<Entry>,
     /// Tensors skipped by design, by checkpoint name.
     pub skipped: Vec<(String, Skipped)>,
+    /// The activation (`ReLU6`, `SiLU`, ...) the checkpoint's blocks use, when the file tells.
+    pub activation: Option<String>,
 }

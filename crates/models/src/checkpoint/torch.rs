@@ -24,7 +24,7 @@ pub fn read(path: &Path, spec: &ModelSpec) -> Result<Source, ModelError> {
         path: path.to_path_buf(),
         source,
     })?;
-    check_activation(path, spec, &pickled_activations(&bytes))?;
+    let activation = block_activation(spec.kind, &pickled_activations(&bytes));
     let reader = match PytorchReader::with_top_level_key(path, MODEL_KEY) {
         Err(PytorchError::KeyNotFound(_)) => PytorchReader::new(path),
         other => other,
@@ -42,7 +42,10 @@ pub fn read(path: &Path, spec: &ModelSpec) -> Result<Source, ModelError> {
     let mut tensors: Vec<_> = reader.into_tensors().into_iter().collect();
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
 
-    let mut source = Source::default();
+    let mut source = Source {
+        activation,
+        ..Source::default()
+    };
     for (name, tensor) in tensors {
         let target = match translate(&name, spec) {
             Translation::Tensor(target) => target,
@@ -105,33 +108,21 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Refuses a checkpoint whose pickled blocks use another activation than `spec`, when that can
-/// be told: the landmark head's Tanh, the face head's Sigmoid and the LWModel stem's PReLU are
-/// set aside, and exactly one activation class must remain.
-fn check_activation(
-    path: &Path,
-    spec: &ModelSpec,
-    pickled: &BTreeSet<String>,
-) -> Result<(), ModelError> {
-    let fixed: &[&str] = match spec.kind {
+/// The activation of the blocks of a `kind` model whose pickle references the `pickled`
+/// activation classes, when it can be told: the landmark head's Tanh, the face head's Sigmoid
+/// and the LWModel stem's PReLU are set aside, and exactly one activation class must remain.
+fn block_activation(kind: ModelKind, pickled: &BTreeSet<String>) -> Option<String> {
+    let fixed: &[&str] = match kind {
         ModelKind::LwModel => &["Tanh", "Sigmoid", "PReLU"],
         ModelKind::LwCspModel => &["Tanh", "Sigmoid"],
     };
-    let candidates: Vec<&String> = pickled
+    let mut candidates = pickled
         .iter()
         .filter(|name| Activation::NAMES.contains(&name.as_str()))
-        .filter(|name| !fixed.contains(&name.as_str()))
-        .collect();
-    match candidates.as_slice() {
-        [found] if found.as_str() != spec.activation.as_str() => {
-            Err(ModelError::WrongArchitecture {
-                path: path.to_path_buf(),
-                found: format!("`activation: {found}`"),
-                expected: format!("`activation: {}`", spec.activation),
-                hint: format!(" (set `activation: {found}` to load it)"),
-            })
-        }
-        _ => Ok(()),
+        .filter(|name| !fixed.contains(&name.as_str()));
+    match (candidates.next(), candidates.next()) {
+        (Some(only), None) => Some(only.clone()),
+        _ => None,
     }
 }
 
@@ -334,17 +325,20 @@ mod tests {
     }
 
     #[test]
-    fn a_different_activation_is_refused_when_it_can_be_told() {
-        let path = Path::new("best.pt");
+    fn the_block_activation_is_told_when_unambiguous() {
         let set = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
-        let lw = spec(ModelKind::LwModel, Activation::Relu6);
-        assert!(check_activation(path, &lw, &set(&["PReLU", "ReLU6", "Tanh"])).is_ok());
-        let err = check_activation(path, &lw, &set(&["PReLU", "SiLU", "Sigmoid"])).unwrap_err();
-        assert!(err.to_string().contains("set `activation: SiLU`"), "{err}");
-        // A model trained with Tanh blocks cannot be told from its heads: no verdict.
-        assert!(check_activation(path, &lw, &set(&["PReLU", "Tanh"])).is_ok());
-        let csp_prelu = spec(ModelKind::LwCspModel, Activation::Prelu);
-        assert!(check_activation(path, &csp_prelu, &set(&["PReLU", "Tanh"])).is_ok());
+        let lw = ModelKind::LwModel;
+        let told = block_activation(lw, &set(&["PReLU", "ReLU6", "Tanh", "Sigmoid"]));
+        assert_eq!(told.as_deref(), Some("ReLU6"));
+        let told = block_activation(ModelKind::LwCspModel, &set(&["SiLU", "Tanh", "Sigmoid"]));
+        assert_eq!(told.as_deref(), Some("SiLU"));
+        // Blocks using Tanh cannot be told from the heads, nor PReLU from the LWModel stem.
+        assert_eq!(block_activation(lw, &set(&["PReLU", "Tanh"])), None);
+        let csp = ModelKind::LwCspModel;
+        assert_eq!(
+            block_activation(csp, &set(&["PReLU", "ReLU6", "Tanh"])),
+            None
+        );
     }
 
     #[test]

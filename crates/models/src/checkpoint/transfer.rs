@@ -25,6 +25,16 @@ pub fn apply(
         .collect();
 
     check_architecture(path, spec.kind, &source)?;
+    if let Some(found) = source.activation.as_deref()
+        && found != spec.activation.as_str()
+    {
+        return Err(ModelError::WrongArchitecture {
+            path: path.to_path_buf(),
+            found: format!("`activation: {found}`"),
+            expected: format!("`activation: {}`", spec.activation),
+            hint: format!(" (set `activation: {found}` to load it)"),
+        });
+    }
 
     let mut unexpected = Vec::new();
     let mut mismatched = Vec::new();
