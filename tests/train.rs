@@ -78,7 +78,7 @@ fn outputs(model: &LandmarkModel, imgsz: usize) -> Vec<f32> {
         Distribution::Uniform(-1.0, 1.0),
         &device,
     );
-    model.forward(x).into_data().to_vec::<f32>().unwrap()
+    model.forward(x).into_data().try_into_vec::<f32>().unwrap()
 }
 
 fn csv_rows(path: &Path) -> usize {

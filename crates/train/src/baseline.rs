@@ -18,7 +18,7 @@ fn normalised(points: &[[f32; 2]], map: &PointMap) -> Option<Vec<Option<[f64; 2]
         }
     }
     let side = SIDE * (hi[0] - lo[0]).max(hi[1] - lo[1]);
-    if !(side > 0.0) {
+    if side.is_nan() || side <= 0.0 {
         return None;
     }
     let centre = [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0];

@@ -81,18 +81,6 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
         train_set.scheme().name,
         data.source.display()
     );
-    for set in [&train_set, &val_set] {
-        if !set.skipped().is_empty() {
-            eprintln!(
-                "warning: skipped {} bad samples (skip_bad: true):",
-                set.skipped().len()
-            );
-            for s in set.skipped() {
-                eprintln!("  {}: {}", s.path.display(), s.reason);
-            }
-        }
-    }
-
     let baseline_nme =
         baseline::mean_shape_nme(&train_set, &val_set, cfg.lmk_num, scheme.eye_corners);
     if let Some(nme) = baseline_nme {
