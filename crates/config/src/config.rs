@@ -126,6 +126,9 @@ pub struct Config {
     #[serde(deserialize_with = "lenient_opt_string")]
     pub track_landmark: Option<String>,
     pub track_verbose: bool,
+    pub track_detector_threshold: f64,
+    pub track_face_threshold: f64,
+    pub track_input_fps: f64,
 }
 
 impl Config {

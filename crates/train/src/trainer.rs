@@ -184,16 +184,17 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
             if improved { " (best)" } else { "" }
         );
         if cfg.save {
+            // checkpoints first: a log row promises its epoch is saved
+            weights.save("last", &model, &optim, &state, &config_yaml)?;
+            if improved {
+                weights.save("best", &model, &optim, &state, &config_yaml)?;
+            }
             let csv = run_dir.join("log.csv");
             log.write_csv(&csv)
                 .map_err(|e| TrainError::io("write", &csv, e))?;
             let png = run_dir.join("log.png");
             log.plot(&png)
                 .map_err(|message| TrainError::Plot { path: png, message })?;
-            weights.save("last", &model, &optim, &state, &config_yaml)?;
-            if improved {
-                weights.save("best", &model, &optim, &state, &config_yaml)?;
-            }
         }
     }
     println!(

@@ -1,0 +1,284 @@
+//! The landmark model at batch 1, from a project checkpoint (`.bpk`), an original `best.pt`
+//! (both run in burn) or an ONNX file (run in tract): crop a box of the image, resize it to the
+//! model input, `x / 127.5 - 1`, and map the predicted points back to image pixels.
+
+use crate::error::TrackError;
+use crate::geometry::FaceBox;
+use crate::onnx::{InputLayout, OnnxModel};
+use burn::tensor::{Device, Tensor, TensorData};
+use fdfat_config::Config;
+use fdfat_data::{CropBox, CropTransform, crop_input, crop_resize_rgb};
+use fdfat_models::{LandmarkModel, ModelSpec, load_checkpoint};
+use image::RgbImage;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Landmarks of one face in image pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaceLandmarks {
+    /// `(x, y)` per point, in image pixels.
+    pub points: Vec<[f32; 2]>,
+    /// The face-cls head's probability that the crop is a face, when the model has the head.
+    pub face_score: Option<f32>,
+    /// The pixel box that was cropped.
+    pub crop: CropBox,
+}
+
+/// Where a model's outputs sit in its output row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OutputLayout {
+    points: usize,
+    face_score: Option<usize>,
+}
+
+impl OutputLayout {
+    /// The layout of an `width`-long output row of a model of `points` landmarks: the
+    /// landmarks, then the face score (`+1`), then 3 pose values (`+3` or `+4`).
+    fn for_width(width: usize, points: usize) -> Option<Self> {
+        let face_score = match width.checked_sub(2 * points)? {
+            0 | 3 => None,
+            1 | 4 => Some(2 * points),
+            _ => return None,
+        };
+        Some(Self { points, face_score })
+    }
+}
+
+enum Backend {
+    Burn {
+        model: Box<LandmarkModel>,
+        device: Device,
+    },
+    Onnx(OnnxModel),
+}
+
+/// A landmark model ready to run on face crops.
+pub struct LandmarkPredictor {
+    backend: Backend,
+    layout: OutputLayout,
+    size: usize,
+    source: PathBuf,
+    note: String,
+}
+
+impl fmt::Debug for LandmarkPredictor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LandmarkPredictor")
+            .field("source", &self.source)
+            .field("points", &self.layout.points)
+            .field("face_score", &self.layout.face_score.is_some())
+            .field("size", &self.size)
+            .finish()
+    }
+}
+
+impl LandmarkPredictor {
+    /// Loads the landmark model at `path`: an ONNX file (by its `.onnx` extension) runs in
+    /// tract, anything else is a checkpoint loaded into the model `cfg` describes (`model`,
+    /// `activation`, `muliplier`, `lmk_num`, `imgsz`) on `device`. A checkpoint with a face-cls
+    /// head is used with it even when `face_cls` is off.
+    pub fn load(cfg: &Config, path: &Path, device: &Device) -> Result<Self, TrackError> {
+        let is_onnx = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
+        if is_onnx {
+            Self::load_onnx(cfg, path)
+        } else {
+            Self::load_checkpoint(cfg, path, device)
+        }
+    }
+
+    fn load_onnx(cfg: &Config, path: &Path) -> Result<Self, TrackError> {
+        let shape_err = |message: String| TrackError::OnnxShape {
+            path: path.to_path_buf(),
+            role: ROLE,
+            message,
+        };
+        let model = OnnxModel::load(path, [cfg.imgsz, cfg.imgsz], ROLE)?;
+        let input = model.input();
+        if input.height != input.width {
+            return Err(shape_err(format!(
+                "its input is {}x{}, expected a square crop",
+                input.width, input.height
+            )));
+        }
+        // one dry run tells the output width
+        let outputs = model.run_rgb(&vec![0u8; input.height * input.width * 3], normalise)?;
+        let width = outputs.first().map_or(0, |(_, v)| v.len());
+        let layout = OutputLayout::for_width(width, cfg.lmk_num).ok_or_else(|| {
+            shape_err(format!(
+                "its output has {width} values per face, which does not fit `lmk_num: {}` \
+                 (expected {} landmark values, plus 1 face score and/or 3 pose values)",
+                cfg.lmk_num,
+                2 * cfg.lmk_num
+            ))
+        })?;
+        let note = format!(
+            "landmark model `{}`: ONNX in tract, input {}x{} {}{}, {} points{}",
+            path.display(),
+            input.width,
+            input.height,
+            if input.layout == InputLayout::Nchw {
+                "NCHW"
+            } else {
+                "NHWC"
+            },
+            if input.uint8 { " uint8" } else { " float" },
+            layout.points,
+            if layout.face_score.is_some() {
+                " + face score"
+            } else {
+                ""
+            }
+        );
+        Ok(Self {
+            size: input.height,
+            backend: Backend::Onnx(model),
+            layout,
+            source: path.to_path_buf(),
+            note,
+        })
+    }
+
+    fn load_checkpoint(cfg: &Config, path: &Path, device: &Device) -> Result<Self, TrackError> {
+        let checkpoint_err = |source| TrackError::Checkpoint {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut spec = ModelSpec::from_config(cfg).map_err(checkpoint_err)?;
+        spec.freeze_landmark = false;
+        let build = |spec: ModelSpec| -> Result<_, TrackError> {
+            let model = LandmarkModel::from_spec(spec, device).map_err(checkpoint_err)?;
+            load_checkpoint(model, path).map_err(checkpoint_err)
+        };
+        let (mut model, mut report) = build(spec)?;
+        let mut note = String::new();
+        if !spec.face_cls && report.ignored.iter().any(|n| n.starts_with("classifier.")) {
+            spec.face_cls = true;
+            (model, report) = build(spec)?;
+            note = "\n  the checkpoint has a face-cls head: using it for face scores".into();
+        }
+        let layout = OutputLayout {
+            points: spec.points,
+            face_score: model.face_cls_index(),
+        };
+        Ok(Self {
+            size: spec.imgsz,
+            backend: Backend::Burn {
+                model: Box::new(model),
+                device: device.clone(),
+            },
+            layout,
+            source: path.to_path_buf(),
+            note: format!("{report}{note}"),
+        })
+    }
+
+    /// What was loaded, for the console.
+    pub fn note(&self) -> &str {
+        &self.note
+    }
+
+    /// The model file.
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+
+    /// Number of landmark points per face.
+    pub fn points(&self) -> usize {
+        self.layout.points
+    }
+
+    /// Whether the model gives a face score.
+    pub fn has_face_score(&self) -> bool {
+        self.layout.face_score.is_some()
+    }
+
+    /// The square input side in pixels.
+    pub fn input_size(&self) -> usize {
+        self.size
+    }
+
+    /// The landmarks of the face in `region` of `image` (clipped to the image); `None` when
+    /// the region misses the image.
+    pub fn predict(
+        &self,
+        image: &RgbImage,
+        region: &FaceBox,
+    ) -> Result<Option<FaceLandmarks>, TrackError> {
+        match region.crop_box([image.width(), image.height()]) {
+            Some(crop) => self.predict_crop(image, &crop).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The landmarks of the face filling `crop` of `image`.
+    pub fn predict_crop(
+        &self,
+        image: &RgbImage,
+        crop: &CropBox,
+    ) -> Result<FaceLandmarks, TrackError> {
+        let row = match &self.backend {
+            Backend::Burn { model, device } => {
+                let s = self.size;
+                let input = crop_input(image, crop, s, true);
+                let x = Tensor::<4>::from_data(TensorData::new(input.pixels, [1, 3, s, s]), device);
+                model
+                    .forward(x)
+                    .into_data()
+                    .try_into_vec::<f32>()
+                    .map_err(|e| TrackError::Model(format!("{e:?}")))?
+            }
+            Backend::Onnx(model) => {
+                let rgb = crop_resize_rgb(image, crop, self.size);
+                let mut outputs = model.run_rgb(&rgb, normalise)?;
+                outputs.swap_remove(0).1
+            }
+        };
+        let n = self.layout.points;
+        if row.len() < 2 * n + usize::from(self.layout.face_score.is_some()) {
+            return Err(TrackError::Model(format!(
+                "the output has {} values, expected at least {}",
+                row.len(),
+                2 * n
+            )));
+        }
+        let transform = CropTransform::from_box(crop);
+        let points = row[..2 * n]
+            .chunks_exact(2)
+            .map(|p| transform.to_image([p[0], p[1]]))
+            .collect();
+        Ok(FaceLandmarks {
+            points,
+            face_score: self.layout.face_score.map(|i| row[i]),
+            crop: *crop,
+        })
+    }
+}
+
+/// The training normalisation of a pixel, `x / 127.5 - 1`.
+fn normalise(v: u8) -> f32 {
+    f32::from(v) / 127.5 - 1.0
+}
+
+/// The predictor's role in error messages.
+const ROLE: &str = "a landmark model";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_layout_from_width() {
+        let face = OutputLayout::for_width(141, 70).unwrap();
+        assert_eq!(face.face_score, Some(140));
+        assert_eq!(OutputLayout::for_width(140, 70).unwrap().face_score, None);
+        assert_eq!(OutputLayout::for_width(143, 70).unwrap().face_score, None);
+        assert_eq!(
+            OutputLayout::for_width(144, 70).unwrap().face_score,
+            Some(140)
+        );
+        assert!(OutputLayout::for_width(137, 68).is_none());
+        assert!(OutputLayout::for_width(100, 70).is_none());
+    }
+}
