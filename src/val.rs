@@ -7,7 +7,7 @@ use anyhow::{Context, anyhow, bail};
 use burn::tensor::{Tensor, TensorData};
 use fdfat_config::{Config, DataConfig, DeviceSpec, LandmarkScheme};
 use fdfat_data::{Dataset, Loader, LoaderMode};
-use fdfat_eval::{Attributes, Evaluator, FaceScore, Sample};
+use fdfat_eval::{Evaluator, FaceScore, Sample};
 use fdfat_models::{LandmarkModel, load_checkpoint};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -101,9 +101,7 @@ pub fn run(cfg: &Config, data: &DataConfig) -> anyhow::Result<()> {
             let [w, h] = sample.image_size;
             let mut measured = Sample::new(image, (w, h), pred, gt);
             measured.face = face;
-            measured.attributes = sample
-                .attributes
-                .map(|a| Attributes::from_flags(a.flags().map(|f| f == Some(true))));
+            measured.attributes = sample.attributes;
             evaluator.push(measured)?;
         }
         bar.inc(n as u64);

@@ -210,7 +210,7 @@ impl Evaluator {
                         .records
                         .iter()
                         .zip(&nmes)
-                        .filter(|(r, _)| r.attributes.is_some_and(|a| a.flags()[k]))
+                        .filter(|(r, _)| r.attributes.is_some_and(|a| a.flags()[k] == Some(true)))
                         .map(|(_, &e)| e)
                         .collect();
                     let (nme_mean, fr, auc) = summary(&subset);

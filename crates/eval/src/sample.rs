@@ -3,7 +3,7 @@
 //! WFLW attribute flags.
 
 use crate::error::EvalError;
-use serde::{Deserialize, Serialize};
+pub use fdfat_data::WflwAttributes as Attributes;
 
 /// The face classifier's output for one image and whether the image really is a face.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -14,59 +14,6 @@ pub struct FaceScore {
     pub is_face: bool,
 }
 
-/// The six WFLW attribute flags of a face (the `list_98pt_rect_attr_*` columns).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Attributes {
-    /// Large pose.
-    pub pose: bool,
-    /// Exaggerated expression.
-    pub expression: bool,
-    /// Extreme illumination.
-    pub illumination: bool,
-    /// Make-up.
-    pub makeup: bool,
-    /// Occlusion.
-    pub occlusion: bool,
-    /// Blur.
-    pub blur: bool,
-}
-
-impl Attributes {
-    /// The subset names, in WFLW's column order.
-    pub const NAMES: [&'static str; 6] = [
-        "pose",
-        "expression",
-        "illumination",
-        "makeup",
-        "occlusion",
-        "blur",
-    ];
-
-    /// The flags in [`Attributes::NAMES`] order.
-    pub fn flags(&self) -> [bool; 6] {
-        [
-            self.pose,
-            self.expression,
-            self.illumination,
-            self.makeup,
-            self.occlusion,
-            self.blur,
-        ]
-    }
-
-    /// The flags from WFLW's six 0/1 attribute columns, in order.
-    pub fn from_flags(flags: [bool; 6]) -> Self {
-        let [pose, expression, illumination, makeup, occlusion, blur] = flags;
-        Self {
-            pose,
-            expression,
-            illumination,
-            makeup,
-            occlusion,
-            blur,
-        }
-    }
-}
 
 /// One evaluated image.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,10 +98,4 @@ mod tests {
         );
     }
 
-    #[test]
-    fn attribute_flags_keep_wflw_order() {
-        let a = Attributes::from_flags([false, true, false, false, true, false]);
-        assert!(a.expression && a.occlusion && !a.pose);
-        assert_eq!(a.flags(), [false, true, false, false, true, false]);
-    }
 }

@@ -196,12 +196,12 @@ fn face_scores_attributes_and_non_faces() {
     let mut ev = Evaluator::new(&ibug, &ibug).unwrap();
     let gt = face(0.0);
     let blur = Attributes {
-        blur: true,
+        blur: Some(true),
         ..Default::default()
     };
     let blur_occ = Attributes {
-        blur: true,
-        occlusion: true,
+        blur: Some(true),
+        occlusion: Some(true),
         ..Default::default()
     };
     ev.push(

@@ -104,16 +104,6 @@ impl GraphBuilder {
         self.used.insert(to.to_string());
     }
 
-    /// Number of nodes so far.
-    pub fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    /// Whether the graph has no node yet.
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
-
     /// The graph with its typed input and output.
     pub fn finish(
         self,
