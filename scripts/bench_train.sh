@@ -29,5 +29,5 @@ for model in "LWModel ReLU6" "LWCSPModel SiLU"; do
   echo "== $1 ($2), batch 64, $IMAGES images per epoch, $(nproc) cores"
   "$FDFAT" --task train --data "$WORK/data.yaml" --project "$WORK/runs" --name "$1" \
     --model "$1" --activation "$2" --epoch 2 --batch_size 64 --save false --cache false \
-    | grep '^epoch'
+    | grep '^epoch [0-9]'
 done

@@ -1,7 +1,9 @@
 //! `fdfat`: the command-line entry point. Resolves the configuration, then runs `--task`.
 
 mod cli;
+mod predict;
 mod tasks;
+mod track;
 mod val;
 
 use std::process::ExitCode;
@@ -28,10 +30,6 @@ fn main() -> ExitCode {
     };
     match tasks::run(&cfg) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(tasks::TaskError::NotBuilt(task)) => {
-            eprintln!("error: task `{task}` is not built yet in this version of fdfat-rs");
-            ExitCode::from(2)
-        }
         Err(tasks::TaskError::Failed(err)) => {
             eprintln!("error: {err:#}");
             ExitCode::from(1)

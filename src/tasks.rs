@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 /// Why a task did not complete.
 #[derive(Debug)]
 pub enum TaskError {
-    /// The task exists in the configuration but is not implemented yet.
-    NotBuilt(Task),
     /// The task ran and failed.
     Failed(anyhow::Error),
 }
@@ -28,7 +26,9 @@ pub fn run(cfg: &Config) -> Result<(), TaskError> {
         Task::Synth => synth(cfg),
         Task::Facecrops => facecrops(cfg),
         Task::Val => Ok(crate::val::run(cfg, &data_config(cfg)?)?),
-        task @ (Task::Predict | Task::Export | Task::Track) => Err(TaskError::NotBuilt(task)),
+        Task::Predict => Ok(crate::predict::run(cfg)?),
+        Task::Track => Ok(crate::track::run(cfg)?),
+        Task::Export => export(cfg),
     }
 }
 
@@ -92,6 +92,12 @@ fn train(cfg: &Config) -> Result<(), TaskError> {
 fn info(cfg: &Config) -> Result<(), TaskError> {
     let summary = fdfat_models::model_summary(cfg)?;
     println!("{summary}");
+    Ok(())
+}
+
+/// `--task export`: the checkpoint as ONNX, checked in tract (see `fdfat_export::export`).
+fn export(cfg: &Config) -> Result<(), TaskError> {
+    fdfat_export::export(cfg)?;
     Ok(())
 }
 

@@ -105,13 +105,14 @@ fn a_repeated_flag_takes_its_last_value() {
 }
 
 #[test]
-fn a_task_not_built_yet_exits_2_with_one_line() {
-    let out = fdfat(&["--task", "track", "--save", "false"]);
-    assert_eq!(out.status.code(), Some(2));
+fn a_failing_task_exits_1_with_one_line() {
+    // the original's default export format is tflite, which fdfat-rs does not write
+    let out = fdfat(&["--task", "export", "--save", "false"]);
+    assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(
-        err.contains("`track`") && err.contains("not built"),
+        err.contains("export_format") && err.contains("--export_format onnx"),
         "{err}"
     );
 }
@@ -119,8 +120,26 @@ fn a_task_not_built_yet_exits_2_with_one_line() {
 #[test]
 fn info_prints_per_block_costs_and_the_published_totals() {
     let lw = text(&fdfat(&["--task", "info", "--face_cls", "true"]).stdout);
-    assert!(lw.contains("backbone.conv11") && lw.contains("429,206 trainable parameters"), "{lw}");
+    assert!(
+        lw.contains("backbone.conv11") && lw.contains("429,206 trainable parameters"),
+        "{lw}"
+    );
     assert!(lw.contains("(33.2 M)"), "{lw}");
-    let csp = text(&fdfat(&["--task", "info", "--model", "LWCSPModel", "--activation", "SiLU", "--face_cls", "true"]).stdout);
-    assert!(csp.contains("482,165 trainable parameters") && csp.contains("(61.4 M)"), "{csp}");
+    let csp = text(
+        &fdfat(&[
+            "--task",
+            "info",
+            "--model",
+            "LWCSPModel",
+            "--activation",
+            "SiLU",
+            "--face_cls",
+            "true",
+        ])
+        .stdout,
+    );
+    assert!(
+        csp.contains("482,165 trainable parameters") && csp.contains("(61.4 M)"),
+        "{csp}"
+    );
 }

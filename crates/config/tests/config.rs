@@ -379,7 +379,11 @@ fn shipped_training_configs_load_and_mirror_the_published_stages() {
         ("lwcsp_facecls.yaml", ModelKind::LwCspModel, true),
     ] {
         let cfg = load_file(&dir.join(file)).unwrap();
-        assert_eq!((cfg.model, cfg.face_cls, cfg.freeze_landmark), (model, face_cls, face_cls), "{file}");
+        assert_eq!(
+            (cfg.model, cfg.face_cls, cfg.freeze_landmark),
+            (model, face_cls, face_cls),
+            "{file}"
+        );
         assert_eq!(cfg.checkpoint.is_some(), face_cls, "{file}");
         if face_cls {
             assert_eq!(cfg.face_cls_weight, 1e-5, "{file}");

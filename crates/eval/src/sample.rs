@@ -14,7 +14,6 @@ pub struct FaceScore {
     pub is_face: bool,
 }
 
-
 /// One evaluated image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
@@ -97,5 +96,4 @@ mod tests {
                 .contains("3 values")
         );
     }
-
 }

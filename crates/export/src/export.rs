@@ -111,7 +111,8 @@ impl fmt::Display for ExportSummary {
 /// Exports `cfg.checkpoint` (default: the run's `weights/best.bpk`) as configured
 /// (`export_format` onnx, `export_path`, `export_opset`, `export_simplify`,
 /// `export_nhwc_uint8`, `export_int8` with `export_calib` and `data`), checks the file in
-/// tract against the burn model (an error above 1e-4), prints and returns the summary.
+/// tract against the burn model on the CPU (an error above 1e-4), prints and returns the
+/// summary.
 ///
 /// The default file is `<project>/<name>/weights/model.onnx`; the int8 model is written beside
 /// it with an `_int8` suffix.
@@ -151,8 +152,7 @@ pub fn export(cfg: &Config) -> Result<ExportSummary, ExportError> {
             return Err(ExportError::Config {
                 key: "data",
                 value: "(unset)".into(),
-                reason: "export_int8 calibrates on the val split of a data YAML: set `data`"
-                    .into(),
+                reason: "export_int8 calibrates on the val split of a data YAML: set `data`".into(),
             });
         }
         (_, false) => None,
@@ -185,8 +185,7 @@ pub fn export(cfg: &Config) -> Result<ExportSummary, ExportError> {
     let runner = OnnxRunner::from_model(&written, &path)?;
     let sample = SampleBatch::noise(CHECK_BATCH, cfg.imgsz, CHECK_SEED);
     let max_diff = check_against_burn(&model, &device, &runner, &path, layout, &sample)?;
-    let one = SampleBatch::noise(1, cfg.imgsz, CHECK_SEED);
-    let latency = runner.latency(one.input(layout), LATENCY_RUNS)?;
+    let latency = latency(&written, &path, layout, cfg.imgsz)?;
     let int8 = match data {
         Some(data) => Some(export_int8(
             cfg, &data, &written, &runner, &path, layout, &sample,
@@ -242,8 +241,7 @@ fn export_int8(
         &float_runner.run(sample.input(layout))?,
         &runner.run(sample.input(layout))?,
     );
-    let one = SampleBatch::noise(1, cfg.imgsz, CHECK_SEED);
-    let latency = runner.latency(one.input(layout), LATENCY_RUNS)?;
+    let latency = latency(&written, &path, layout, cfg.imgsz)?;
     let (nmes, eval_faces) = split.nme(&[(float_runner, layout), (&runner, layout)])?;
     Ok(Int8Summary {
         path,
@@ -256,6 +254,17 @@ fn export_int8(
         nme_float: nmes[0],
         nme_int8: nmes[1],
     })
+}
+
+/// Median tract latency of `model` (the file at `path`) on one image, planned for batch 1.
+fn latency(
+    model: &tract_onnx::pb::ModelProto,
+    path: &Path,
+    layout: InputLayout,
+    size: usize,
+) -> Result<Duration, ExportError> {
+    let one = SampleBatch::noise(1, size, CHECK_SEED);
+    OnnxRunner::for_batch(model, path, 1)?.latency(one.input(layout), LATENCY_RUNS)
 }
 
 /// `weights/model.onnx` -> `weights/model_int8.onnx`.
@@ -272,9 +281,9 @@ fn describe_input(layout: InputLayout, size: usize) -> String {
         InputLayout::NchwF32 => {
             format!("input [N, 3, {size}, {size}] float32 RGB, normalised as pixel / 127.5 - 1")
         }
-        InputLayout::NhwcU8 => format!(
-            "input [N, {size}, {size}, 3] uint8 RGB pixels (normalised inside the graph)"
-        ),
+        InputLayout::NhwcU8 => {
+            format!("input [N, {size}, {size}, 3] uint8 RGB pixels (normalised inside the graph)")
+        }
     }
 }
 

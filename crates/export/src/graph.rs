@@ -54,7 +54,8 @@ impl GraphBuilder {
             return name.clone();
         }
         let name = self.unique(&format!("const_{value}"));
-        self.initializers.push(proto::f32_tensor(&name, &[], &[value]));
+        self.initializers
+            .push(proto::f32_tensor(&name, &[], &[value]));
         self.scalars.insert(value.to_bits(), name.clone());
         name
     }
@@ -94,11 +95,13 @@ impl GraphBuilder {
         output
     }
 
-    /// Renames the tensor `from`, produced by the last node, to `to` (the graph output).
-    pub fn rename_last_output(&mut self, from: &str, to: &str) {
-        if let Some(node) = self.nodes.last_mut() {
-            for output in node.output.iter_mut().filter(|o| *o == from) {
-                *output = to.to_string();
+    /// Renames the tensor `from` to `to` (the graph output) wherever it appears.
+    pub fn rename(&mut self, from: &str, to: &str) {
+        for node in &mut self.nodes {
+            for name in node.output.iter_mut().chain(node.input.iter_mut()) {
+                if name == from {
+                    *name = to.to_string();
+                }
             }
         }
         self.used.insert(to.to_string());
@@ -135,13 +138,15 @@ mod tests {
         assert_eq!(b, "/block/Relu_1_output_0");
         assert_eq!(g.scalar(6.0), g.scalar(6.0));
         assert_ne!(g.scalar(6.0), g.scalar(0.0));
-        g.rename_last_output(&b, "output");
+        g.rename(&a, "hidden");
+        g.rename(&b, "output");
         let graph = g.finish(
             "g",
             pb::ValueInfoProto::default(),
             pb::ValueInfoProto::default(),
         );
         assert_eq!(graph.node.len(), 2);
+        assert_eq!(graph.node[1].input, vec!["hidden".to_string()]);
         assert_eq!(graph.node[1].output, vec!["output".to_string()]);
         assert_eq!(graph.initializer.len(), 2);
     }

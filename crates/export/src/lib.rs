@@ -25,7 +25,7 @@
 //! `GlobalMaxPool`, linear layers `Gemm` (`transB = 1`), the C2f split one `Split`. Opset 17
 //! (or `export_opset`), IR 8; metadata: the checkpoint, the resolved configuration, the model,
 //! the input and output layouts. The published LWModel graph has 105 nodes; this one has 103
-//! (the three pooled pyramid levels are concatenated before one `Flatten`), the LWCSP one 113
+//! (the three pooled pyramid levels are concatenated before one `Flatten`), the LWCSP one 117
 //! against 197 for PyTorch's export (no `Shape`/`Gather`/`Slice` chains to split channels).
 //!
 //! # Why the graph is written from the model's structure
@@ -64,8 +64,7 @@ pub use export::{ExportSummary, Int8Summary, export, int8_path};
 pub use lower::{GraphOptions, InputLayout};
 pub use onnx_model::{MIN_OPSET, OnnxOptions, PRODUCER, to_onnx, write_onnx};
 pub use runtime::{Input, OnnxInfo, OnnxRunner, decode_model, read_model};
-pub use valset::ValSplit;
-pub use verify::{SampleBatch, TOLERANCE, burn_outputs, check_against_burn, max_abs_diff};
-pub use weights::{BN_EPSILON, ConvBn, Named, Weights};
 /// The ONNX protobuf messages (tract-onnx's generated types).
 pub use tract_onnx::pb;
+pub use valset::ValSplit;
+pub use verify::{SampleBatch, TOLERANCE, burn_outputs, check_against_burn, max_abs_diff};

@@ -145,6 +145,21 @@ pub fn value_info(name: &str, elem: DataType, shape: &[Dim]) -> pb::ValueInfoPro
     }
 }
 
+/// A graph output of element type `elem` whose shape is left to the runtime to infer.
+pub fn value_info_unshaped(name: &str, elem: DataType) -> pb::ValueInfoProto {
+    pb::ValueInfoProto {
+        name: name.to_string(),
+        r#type: Some(pb::TypeProto {
+            denotation: String::new(),
+            value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
+                elem_type: elem as i32,
+                shape: None,
+            })),
+        }),
+        ..Default::default()
+    }
+}
+
 /// A metadata entry of the model.
 pub fn entry(key: &str, value: &str) -> pb::StringStringEntryProto {
     pb::StringStringEntryProto {

@@ -1,6 +1,7 @@
 //! ONNX files read and run in-process with tract-onnx: [`read_model`] decodes and checks the
 //! protobuf (a corrupt file gives [`ExportError::Onnx`], never a panic), [`OnnxInfo`]
-//! describes a model, and [`OnnxRunner`] runs it on a batch and times it.
+//! describes a model, and [`OnnxRunner`] runs it on a batch (of any size, or of a size fixed
+//! when it was loaded) and times it.
 
 use crate::error::ExportError;
 use prost::Message;
@@ -8,8 +9,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tract_onnx::pb;
+use tract_onnx::pb::tensor_proto::DataType;
 use tract_onnx::prelude::{
-    Framework, InferenceModelExt, IntoRunnable, TValue, Tensor, TypedRunnableModel, tvec,
+    Datum, Framework, InferenceFact, InferenceModelExt, IntoRunnable, TValue, Tensor,
+    TypedRunnableModel, tvec,
 };
 
 /// Reads and decodes the ONNX file at `path`, checking that it has a graph with an input and
@@ -117,6 +120,30 @@ fn shape_of(info: &pb::ValueInfoProto) -> (String, Vec<String>) {
     (info.name.clone(), dims)
 }
 
+/// The type and shape of `model`'s first input with its first (batch) dimension set to `batch`.
+fn fixed_input_fact(model: &pb::ModelProto, batch: usize) -> Option<InferenceFact> {
+    use pb::tensor_shape_proto::dimension::Value;
+    let input = model.graph.as_ref()?.input.first()?;
+    let Some(pb::type_proto::Value::TensorType(tensor)) = input.r#type.as_ref()?.value.as_ref()
+    else {
+        return None;
+    };
+    let datum = match tensor.elem_type {
+        t if t == DataType::Float as i32 => f32::datum_type(),
+        t if t == DataType::Uint8 as i32 => u8::datum_type(),
+        _ => return None,
+    };
+    let mut dims = Vec::new();
+    for (k, dim) in tensor.shape.as_ref()?.dim.iter().enumerate() {
+        dims.push(match (k, &dim.value) {
+            (0, _) => batch,
+            (_, Some(Value::DimValue(v))) if *v > 0 => *v as usize,
+            _ => return None,
+        });
+    }
+    Some(InferenceFact::dt_shape(datum, dims))
+}
+
 /// A batch of model inputs.
 #[derive(Debug, Clone, Copy)]
 pub enum Input<'a> {
@@ -136,6 +163,15 @@ impl Input<'_> {
     }
 }
 
+/// One output of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    /// Dimensions, outermost first.
+    pub dims: Vec<usize>,
+    /// Values in row-major order.
+    pub values: Vec<f32>,
+}
+
 /// An ONNX model made runnable by tract (optimised, dynamic batch kept).
 #[derive(Debug, Clone)]
 pub struct OnnxRunner {
@@ -149,15 +185,42 @@ impl OnnxRunner {
         Self::from_model(&read_model(path)?, path)
     }
 
-    /// Optimises a decoded model (`path` names it in messages).
+    /// Optimises a decoded model (`path` names it in messages), keeping a free batch axis.
     pub fn from_model(model: &pb::ModelProto, path: &Path) -> Result<Self, ExportError> {
+        Self::build(model, path, None)
+    }
+
+    /// Optimises a decoded model for batches of exactly `batch` images: tract plans a fixed
+    /// shape several times faster than a symbolic one (what deployments of one face at a time
+    /// run, and what [`Self::latency`] should time).
+    pub fn for_batch(
+        model: &pb::ModelProto,
+        path: &Path,
+        batch: usize,
+    ) -> Result<Self, ExportError> {
+        Self::build(model, path, Some(batch))
+    }
+
+    fn build(
+        model: &pb::ModelProto,
+        path: &Path,
+        batch: Option<usize>,
+    ) -> Result<Self, ExportError> {
         let invalid = |e: tract_onnx::prelude::TractError| ExportError::Onnx {
             path: path.to_path_buf(),
             message: format!("tract cannot load it: {e:#}"),
         };
-        let plan = tract_onnx::onnx()
+        let mut inference = tract_onnx::onnx()
             .model_for_proto_model(model)
-            .map_err(invalid)?
+            .map_err(invalid)?;
+        if let Some(batch) = batch {
+            let fact = fixed_input_fact(model, batch).ok_or_else(|| ExportError::Onnx {
+                path: path.to_path_buf(),
+                message: "its input has no float32 or uint8 tensor type with a shape".into(),
+            })?;
+            inference = inference.with_input_fact(0, fact).map_err(invalid)?;
+        }
+        let plan = inference
             .into_optimized()
             .map_err(invalid)?
             .into_runnable()
@@ -168,8 +231,8 @@ impl OnnxRunner {
         })
     }
 
-    /// Runs the model on `input`; returns every output, flattened, as float32.
-    pub fn run_all(&self, input: Input<'_>) -> Result<Vec<Vec<f32>>, ExportError> {
+    /// Runs the model on `input`; returns every output as float32.
+    pub fn run_all(&self, input: Input<'_>) -> Result<Vec<Output>, ExportError> {
         let failed = |message: String| ExportError::Run {
             path: self.path.clone(),
             message,
@@ -183,7 +246,10 @@ impl OnnxRunner {
             .iter()
             .map(|t| {
                 t.to_plain_array_view::<f32>()
-                    .map(|view| view.iter().copied().collect())
+                    .map(|view| Output {
+                        dims: view.shape().to_vec(),
+                        values: view.iter().copied().collect(),
+                    })
                     .map_err(|e| failed(format!("output is not float32: {e:#}")))
             })
             .collect()
@@ -198,7 +264,7 @@ impl OnnxRunner {
                 message: "the model produced no output".into(),
             });
         }
-        Ok(outputs.swap_remove(0))
+        Ok(outputs.swap_remove(0).values)
     }
 
     /// Median wall time of `runs` runs on `input`, after `runs / 10 + 1` warm-up runs.

@@ -100,7 +100,10 @@ impl<'a> ValSplit<'a> {
 
     /// The mean NME of each runner (each with its input layout) on the split's annotated faces,
     /// and the number of faces.
-    pub fn nme(&self, models: &[(&OnnxRunner, InputLayout)]) -> Result<(Vec<f64>, usize), ExportError> {
+    pub fn nme(
+        &self,
+        models: &[(&OnnxRunner, InputLayout)],
+    ) -> Result<(Vec<f64>, usize), ExportError> {
         let points = self.cfg.lmk_num;
         let model_scheme =
             LandmarkScheme::for_points(points).ok_or_else(|| ExportError::Config {

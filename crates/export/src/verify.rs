@@ -98,7 +98,10 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> (f32, usize) {
             if d.is_nan() { f32::INFINITY } else { d }
         })
         .enumerate()
-        .fold((0.0, 0), |best, (i, d)| if d > best.0 { (d, i) } else { best })
+        .fold(
+            (0.0, 0),
+            |best, (i, d)| if d > best.0 { (d, i) } else { best },
+        )
 }
 
 /// Runs `sample` through `runner` (the file at `path`, whose input has `layout`) and through

@@ -47,10 +47,7 @@ impl Weights {
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .collect();
             if values.len() != dims.iter().product::<usize>() {
-                return Err(bad(format!(
-                    "{} values for shape {dims:?}",
-                    values.len()
-                )));
+                return Err(bad(format!("{} values for shape {dims:?}", values.len())));
             }
             tensors.insert(name, Named { dims, values });
         }

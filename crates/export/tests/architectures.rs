@@ -37,8 +37,15 @@ fn check(model_kind: &str, activation: &str, extra: &[(&str, &str)]) -> OnnxInfo
     write_onnx(&onnx, &path).unwrap();
     let runner = OnnxRunner::load(&path).unwrap();
     let sample = SampleBatch::noise(2, cfg.imgsz, 5);
-    let diff = check_against_burn(&model, &device, &runner, &path, InputLayout::NchwF32, &sample)
-        .unwrap_or_else(|e| panic!("{model_kind} {activation}: {e}"));
+    let diff = check_against_burn(
+        &model,
+        &device,
+        &runner,
+        &path,
+        InputLayout::NchwF32,
+        &sample,
+    )
+    .unwrap_or_else(|e| panic!("{model_kind} {activation}: {e}"));
     let info = OnnxInfo::of(&onnx);
     println!(
         "{model_kind} {activation} {extra:?}: {} nodes, max diff {diff:.2e}",
@@ -54,7 +61,11 @@ fn every_activation_of_lwmodel_with_all_heads() {
         let info = check(
             "LWModel",
             activation,
-            &[("face_cls", "true"), ("aux_pose", "true"), ("muliplier", "0.5")],
+            &[
+                ("face_cls", "true"),
+                ("aux_pose", "true"),
+                ("muliplier", "0.5"),
+            ],
         );
         assert_eq!(info.outputs[0].1[1], "144");
     }
@@ -66,7 +77,11 @@ fn every_activation_of_lwcspmodel_with_all_heads() {
         check(
             "LWCSPModel",
             activation,
-            &[("face_cls", "true"), ("aux_pose", "true"), ("muliplier", "0.5")],
+            &[
+                ("face_cls", "true"),
+                ("aux_pose", "true"),
+                ("muliplier", "0.5"),
+            ],
         );
     }
 }
@@ -76,7 +91,11 @@ fn other_sizes_and_point_counts() {
     // 68 points, no side heads: the output is the landmark Tanh itself
     let info = check("LWModel", "ReLU6", &[("lmk_num", "68"), ("imgsz", "128")]);
     assert_eq!(info.outputs[0].1, vec!["N", "136"]);
-    assert_eq!(info.count("Concat"), 1, "only the pooled features are joined");
+    assert_eq!(
+        info.count("Concat"),
+        1,
+        "only the pooled features are joined"
+    );
     let info = check("LWCSPModel", "SiLU", &[("lmk_num", "98"), ("imgsz", "64")]);
     assert_eq!(info.inputs[0].1, vec!["N", "3", "64", "64"]);
 }

@@ -30,10 +30,16 @@ fn exports_to_the_configured_path_with_provenance() {
     assert!(summary.latency.as_secs_f64() > 0.0);
     assert!(summary.int8.is_none());
     let text = summary.to_string();
-    assert!(text.contains("103 nodes") && text.contains("max |onnx - burn|"), "{text}");
+    assert!(
+        text.contains("103 nodes") && text.contains("max |onnx - burn|"),
+        "{text}"
+    );
 
     let info = OnnxInfo::of(&read_model(&path).unwrap());
-    assert_eq!(info.metadata["checkpoint"], checkpoint.display().to_string());
+    assert_eq!(
+        info.metadata["checkpoint"],
+        checkpoint.display().to_string()
+    );
     let config: serde_yaml_ng::Value = serde_yaml_ng::from_str(&info.metadata["config"]).unwrap();
     assert_eq!(config["model"].as_str(), Some("LWModel"));
     assert_eq!(config["export_path"].as_str(), path.to_str());
@@ -68,12 +74,33 @@ fn what_cannot_be_exported_is_a_clear_error() {
     let cfg = LW.config(&[("checkpoint", missing.to_str().unwrap())]);
     // the original's default format
     let err = export(&cfg).unwrap_err();
-    assert!(matches!(err, ExportError::Config { key: "export_format", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            ExportError::Config {
+                key: "export_format",
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("--export_format onnx"), "{err}");
 
-    let cfg = LW.config(&[("checkpoint", missing.to_str().unwrap()), ("export_format", "onnx")]);
+    let cfg = LW.config(&[
+        ("checkpoint", missing.to_str().unwrap()),
+        ("export_format", "onnx"),
+    ]);
     let err = export(&cfg).unwrap_err();
-    assert!(matches!(err, ExportError::Config { key: "checkpoint", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            ExportError::Config {
+                key: "checkpoint",
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("none.pt"), "{err}");
 
     let Some(checkpoint) = LW.checkpoint() else {
@@ -86,7 +113,10 @@ fn what_cannot_be_exported_is_a_clear_error() {
         ("export_int8", "true"),
     ]);
     let err = export(&cfg).unwrap_err();
-    assert!(matches!(err, ExportError::Config { key: "data", .. }), "{err}");
+    assert!(
+        matches!(err, ExportError::Config { key: "data", .. }),
+        "{err}"
+    );
 
     // a checkpoint of the other architecture
     let cfg = CSP.config(&[
@@ -150,11 +180,25 @@ fn int8_is_calibrated_on_the_val_split_and_scored() {
         int8.nme_float, int8.nme_int8, int8.max_diff
     );
     // the published model's NME on these samples is about 0.04
-    assert!(int8.nme_float > 0.01 && int8.nme_float < 0.08, "{}", int8.nme_float);
-    assert!(int8.nme_int8 < int8.nme_float + 0.01, "{} vs {}", int8.nme_int8, int8.nme_float);
+    assert!(
+        int8.nme_float > 0.01 && int8.nme_float < 0.08,
+        "{}",
+        int8.nme_float
+    );
+    assert!(
+        int8.nme_int8 < int8.nme_float + 0.01,
+        "{} vs {}",
+        int8.nme_int8,
+        int8.nme_float
+    );
     let info = OnnxInfo::of(&read_model(&int8.path).unwrap());
     assert_eq!(info.count("Conv"), 45);
     assert!(info.count("QuantizeLinear") > 40, "{:?}", info.op_counts);
     assert!(info.metadata["quantization"].contains("calibrated (min/max) on 8 val images"));
-    assert!(int8.bytes < summary.bytes / 2, "{} vs {}", int8.bytes, summary.bytes);
+    assert!(
+        int8.bytes < summary.bytes / 2,
+        "{} vs {}",
+        int8.bytes,
+        summary.bytes
+    );
 }

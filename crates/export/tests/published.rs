@@ -6,15 +6,21 @@ mod common;
 
 use common::{CSP, LW, Published};
 use fdfat_export::{
-    GraphOptions, Input, InputLayout, OnnxInfo, OnnxOptions, OnnxRunner, TOLERANCE, max_abs_diff,
-    to_onnx, write_onnx,
+    ExportError, GraphOptions, Input, InputLayout, OnnxInfo, OnnxOptions, OnnxRunner, TOLERANCE,
+    max_abs_diff, pb, to_onnx, write_onnx,
 };
+use std::path::Path;
 
-/// Exports `published` to a temporary file; returns the runner, the file's description and
+/// Exports `published` to a temporary file; returns the runner, the model and
 /// the parity fixtures.
 fn export_and_load(
     published: &Published,
-) -> Option<(OnnxRunner, OnnxInfo, fdfat_models::npy::NpyArray, Vec<f32>)> {
+) -> Option<(
+    OnnxRunner,
+    pb::ModelProto,
+    fdfat_models::npy::NpyArray,
+    Vec<f32>,
+)> {
     let (model, _) = published.load()?;
     let (inputs, expected) = published.parity()?;
     let onnx = to_onnx(&model, &OnnxOptions::default()).unwrap();
@@ -23,25 +29,45 @@ fn export_and_load(
     let bytes = write_onnx(&onnx, &path).unwrap();
     assert_eq!(bytes, std::fs::metadata(&path).unwrap().len());
     let runner = OnnxRunner::load(&path).unwrap();
-    Some((runner, OnnxInfo::of(&onnx), inputs, expected.data))
+    Some((runner, onnx, inputs, expected.data))
 }
 
 fn check_parity(published: &Published) -> Option<OnnxInfo> {
-    let (runner, info, inputs, expected) = export_and_load(published)?;
+    let (runner, onnx, inputs, expected) = export_and_load(published)?;
+    let info = OnnxInfo::of(&onnx);
     let dims = [6, 3, 96, 96];
     assert_eq!(inputs.shape, dims);
     let got = runner.run(Input::F32(&inputs.data, dims)).unwrap();
     let (diff, index) = max_abs_diff(&got, &expected);
-    println!("{}: max |tract - pytorch| = {diff:.2e} at {index}", published.dir);
+    println!(
+        "{}: max |tract - pytorch| = {diff:.2e} at {index}",
+        published.dir
+    );
     assert!(diff <= TOLERANCE, "{}: {diff} at {index}", published.dir);
 
     // the batch axis is free: one image alone gives its row of the batch
-    let one = runner.run(Input::F32(&inputs.data[..3 * 96 * 96], [1, 3, 96, 96])).unwrap();
+    let image = &inputs.data[..3 * 96 * 96];
+    let one = runner.run(Input::F32(image, [1, 3, 96, 96])).unwrap();
     assert!(max_abs_diff(&one, &expected[..141]).0 <= TOLERANCE);
+    // planned for batch 1, it gives the same row, and refuses other batch sizes
+    let fixed = OnnxRunner::for_batch(&onnx, Path::new("model.onnx"), 1).unwrap();
+    let one = fixed.run(Input::F32(image, [1, 3, 96, 96])).unwrap();
+    assert!(max_abs_diff(&one, &expected[..141]).0 <= TOLERANCE);
+    let err = fixed.run(Input::F32(&inputs.data, dims)).unwrap_err();
+    assert!(matches!(err, ExportError::Run { .. }), "{err:?}");
 
     assert_eq!(info.opset, 17);
-    assert_eq!(info.inputs, vec![("input".into(), vec!["N".into(), "3".into(), "96".into(), "96".into()])]);
-    assert_eq!(info.outputs, vec![("output".into(), vec!["N".into(), "141".into()])]);
+    assert_eq!(
+        info.inputs,
+        vec![(
+            "input".into(),
+            vec!["N".into(), "3".into(), "96".into(), "96".into()]
+        )]
+    );
+    assert_eq!(
+        info.outputs,
+        vec![("output".into(), vec!["N".into(), "141".into()])]
+    );
     assert_eq!(info.count("BatchNormalization"), 0, "{:?}", info.op_counts);
     Some(info)
 }
@@ -80,7 +106,12 @@ fn lwcsp_model_matches_pytorch_with_one_split_per_c2f() {
         assert_eq!(info.count(absent), 0, "{absent}: {:?}", info.op_counts);
     }
     // PyTorch's re-export has 197 nodes
-    assert!(info.nodes <= 120, "{} nodes: {:?}", info.nodes, info.op_counts);
+    assert!(
+        info.nodes <= 120,
+        "{} nodes: {:?}",
+        info.nodes,
+        info.op_counts
+    );
 }
 
 #[test]
@@ -112,9 +143,13 @@ fn unfolded_batchnorm_and_uint8_input_keep_the_outputs() {
         let path = dir.path().join(format!("{fold_batchnorm}.onnx"));
         write_onnx(&onnx, &path).unwrap();
         let runner = OnnxRunner::load(&path).unwrap();
-        let diff = fdfat_export::check_against_burn(&model, &device, &runner, &path, input, &sample)
-            .unwrap();
-        println!("fold {fold_batchnorm}, {input:?}: {} nodes, max diff {diff:.2e}", info.nodes);
+        let diff =
+            fdfat_export::check_against_burn(&model, &device, &runner, &path, input, &sample)
+                .unwrap();
+        println!(
+            "fold {fold_batchnorm}, {input:?}: {} nodes, max diff {diff:.2e}",
+            info.nodes
+        );
         match input {
             InputLayout::NchwF32 => {
                 assert_eq!(info.count("BatchNormalization"), 45);

@@ -10,7 +10,10 @@ use fdfat_export::{ExportError, Input, OnnxRunner, max_abs_diff, read_model};
 use std::path::Path;
 
 fn assert_unusable(path: &Path, expect: &str) {
-    for err in [read_model(path).unwrap_err(), OnnxRunner::load(path).unwrap_err()] {
+    for err in [
+        read_model(path).unwrap_err(),
+        OnnxRunner::load(path).unwrap_err(),
+    ] {
         let text = err.to_string();
         println!("{text}");
         assert!(matches!(err, ExportError::Onnx { .. }), "{err:?}");
@@ -64,7 +67,10 @@ fn the_published_lw_file_runs_in_tract() {
     let image = 3 * 96 * 96;
     for k in 0..6 {
         let got = runner
-            .run(Input::F32(&inputs.data[k * image..(k + 1) * image], [1, 3, 96, 96]))
+            .run(Input::F32(
+                &inputs.data[k * image..(k + 1) * image],
+                [1, 3, 96, 96],
+            ))
             .unwrap();
         let (diff, _) = max_abs_diff(&got, &expected.data[k * 141..(k + 1) * 141]);
         assert!(diff <= 1e-4, "row {k}: {diff}");

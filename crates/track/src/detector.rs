@@ -65,11 +65,10 @@ impl FaceDetector {
         let outputs = self
             .model
             .run_rgb(&rgb, |v| (f32::from(v) - 127.0) / 128.0)?;
-        let (score_shape, scores) = &outputs[self.scores];
-        let (box_shape, boxes) = &outputs[self.boxes];
+        let (score_shape, scores) = (&outputs[self.scores].shape, &outputs[self.scores].values);
+        let (box_shape, boxes) = (&outputs[self.boxes].shape, &outputs[self.boxes].values);
         let k = boxes.len() / 4;
-        if score_shape.last() != Some(&2) || box_shape.last() != Some(&4) || scores.len() != 2 * k
-        {
+        if score_shape.last() != Some(&2) || box_shape.last() != Some(&4) || scores.len() != 2 * k {
             return Err(TrackError::OnnxShape {
                 path: self.model.path().to_path_buf(),
                 role: ROLE,

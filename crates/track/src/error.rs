@@ -37,7 +37,7 @@ pub enum TrackError {
         /// The checkpoint.
         path: PathBuf,
         /// The models crate's error.
-        source: fdfat_models::ModelError,
+        source: Box<fdfat_models::ModelError>,
     },
     /// The burn model failed to run or returned an unreadable output.
     #[error("the landmark model failed: {0}")]
@@ -110,7 +110,11 @@ pub enum TrackError {
 
 impl TrackError {
     /// An I/O error on `path` while doing `action`.
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
         Self::Io {
             action,
             path: path.into(),

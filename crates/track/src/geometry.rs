@@ -80,6 +80,9 @@ impl FaceBox {
 
     /// Intersection over union; 0 when the union is empty or a corner is not finite.
     pub fn iou(&self, other: &FaceBox) -> f32 {
+        if !self.is_finite() || !other.is_finite() {
+            return 0.0;
+        }
         let w = (self.x1.min(other.x1) - self.x0.max(other.x0)).max(0.0);
         let h = (self.y1.min(other.y1) - self.y0.max(other.y0)).max(0.0);
         let inter = w * h;
@@ -110,7 +113,10 @@ impl FaceBox {
     pub fn around_points(points: &[[f32; 2]], scale: f32) -> Option<FaceBox> {
         let (lo, hi) = fdfat_data::extent(points)?;
         let side = ((hi[0] - lo[0]).max(hi[1] - lo[1])) as f32 * scale;
-        let c = [((lo[0] + hi[0]) / 2.0) as f32, ((lo[1] + hi[1]) / 2.0) as f32];
+        let c = [
+            ((lo[0] + hi[0]) / 2.0) as f32,
+            ((lo[1] + hi[1]) / 2.0) as f32,
+        ];
         Some(FaceBox::from_center(c[0], c[1], side, side))
     }
 
@@ -199,17 +205,34 @@ mod tests {
             bbox: FaceBox::new(x, 0.0, x + 10.0, 10.0),
             score,
         };
-        let kept = hard_nms(vec![d(0.0, 0.8), d(1.0, 0.9), d(50.0, 0.75), d(2.0, f32::NAN)], 0.3, 200);
+        let kept = hard_nms(
+            vec![d(0.0, 0.8), d(1.0, 0.9), d(50.0, 0.75), d(2.0, f32::NAN)],
+            0.3,
+            200,
+        );
         assert_eq!(kept, vec![d(1.0, 0.9), d(50.0, 0.75)]);
-        assert_eq!(hard_nms(vec![d(0.0, 0.8), d(50.0, 0.9)], 0.3, 1), vec![d(50.0, 0.9)]);
+        assert_eq!(
+            hard_nms(vec![d(0.0, 0.8), d(50.0, 0.9)], 0.3, 1),
+            vec![d(50.0, 0.9)]
+        );
     }
 
     #[test]
     fn crop_box_clips_to_the_image() {
-        let b = FaceBox::new(-5.5, 10.7, 300.0, 50.2).crop_box([100, 80]).unwrap();
+        let b = FaceBox::new(-5.5, 10.7, 300.0, 50.2)
+            .crop_box([100, 80])
+            .unwrap();
         assert_eq!(b.to_array(), [0, 10, 99, 50]);
-        assert!(FaceBox::new(200.0, 0.0, 300.0, 10.0).crop_box([100, 80]).is_none());
-        assert!(FaceBox::new(f32::NAN, 0.0, 30.0, 10.0).crop_box([100, 80]).is_none());
+        assert!(
+            FaceBox::new(200.0, 0.0, 300.0, 10.0)
+                .crop_box([100, 80])
+                .is_none()
+        );
+        assert!(
+            FaceBox::new(f32::NAN, 0.0, 30.0, 10.0)
+                .crop_box([100, 80])
+                .is_none()
+        );
     }
 
     #[test]

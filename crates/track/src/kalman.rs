@@ -14,10 +14,7 @@ use crate::geometry::FaceBox;
 
 type Mat<const R: usize, const C: usize> = [[f64; C]; R];
 
-fn mul<const R: usize, const K: usize, const C: usize>(
-    a: &Mat<R, K>,
-    b: &Mat<K, C>,
-) -> Mat<R, C> {
+fn mul<const R: usize, const K: usize, const C: usize>(a: &Mat<R, K>, b: &Mat<K, C>) -> Mat<R, C> {
     std::array::from_fn(|i| std::array::from_fn(|j| (0..K).map(|k| a[i][k] * b[k][j]).sum()))
 }
 
@@ -257,7 +254,10 @@ mod tests {
             last = now;
         }
         let late: f32 = moves[100..].iter().sum::<f32>() / 100.0;
-        assert!(late < 1.0, "mean frame-to-frame motion {late} of a 2 px swing");
+        assert!(
+            late < 1.0,
+            "mean frame-to-frame motion {late} of a 2 px swing"
+        );
         assert!((f.position()[0] - 10.0).abs() < 1.0);
     }
 
@@ -279,11 +279,19 @@ mod tests {
             f.update(&b);
         }
         let got = f.bbox();
-        assert!((got.x0 - 100.0).abs() < 0.5 && (got.y1 - 220.0).abs() < 0.5, "{got:?}");
+        assert!(
+            (got.x0 - 100.0).abs() < 0.5 && (got.y1 - 220.0).abs() < 0.5,
+            "{got:?}"
+        );
         let mut f = BoxFilter::new(&b);
         for k in 1..=30 {
             f.predict();
-            f.update(&FaceBox::new(100.0 + 5.0 * k as f32, 100.0, 200.0 + 5.0 * k as f32, 220.0));
+            f.update(&FaceBox::new(
+                100.0 + 5.0 * k as f32,
+                100.0,
+                200.0 + 5.0 * k as f32,
+                220.0,
+            ));
         }
         f.predict();
         let ahead = f.bbox();

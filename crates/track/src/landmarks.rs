@@ -104,7 +104,7 @@ impl LandmarkPredictor {
         }
         // one dry run tells the output width
         let outputs = model.run_rgb(&vec![0u8; input.height * input.width * 3], normalise)?;
-        let width = outputs.first().map_or(0, |(_, v)| v.len());
+        let width = outputs.first().map_or(0, |o| o.values.len());
         let layout = OutputLayout::for_width(width, cfg.lmk_num).ok_or_else(|| {
             shape_err(format!(
                 "its output has {width} values per face, which does not fit `lmk_num: {}` \
@@ -143,7 +143,7 @@ impl LandmarkPredictor {
     fn load_checkpoint(cfg: &Config, path: &Path, device: &Device) -> Result<Self, TrackError> {
         let checkpoint_err = |source| TrackError::Checkpoint {
             path: path.to_path_buf(),
-            source,
+            source: Box::new(source),
         };
         let mut spec = ModelSpec::from_config(cfg).map_err(checkpoint_err)?;
         spec.freeze_landmark = false;
@@ -231,8 +231,12 @@ impl LandmarkPredictor {
             }
             Backend::Onnx(model) => {
                 let rgb = crop_resize_rgb(image, crop, self.size);
-                let mut outputs = model.run_rgb(&rgb, normalise)?;
-                outputs.swap_remove(0).1
+                let outputs = model.run_rgb(&rgb, normalise)?;
+                outputs
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| TrackError::Model("the ONNX model has no output".into()))?
+                    .values
             }
         };
         let n = self.layout.points;
@@ -278,7 +282,11 @@ mod tests {
             OutputLayout::for_width(144, 70).unwrap().face_score,
             Some(140)
         );
-        assert!(OutputLayout::for_width(137, 68).is_none());
+        assert_eq!(
+            OutputLayout::for_width(137, 68).unwrap().face_score,
+            Some(136)
+        );
+        assert!(OutputLayout::for_width(138, 68).is_none());
         assert!(OutputLayout::for_width(100, 70).is_none());
     }
 }

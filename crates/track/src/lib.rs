@@ -49,7 +49,7 @@ pub use geometry::{
     DETECTION_SCALE, DETECTION_SHIFT_Y, Detection, FaceBox, LANDMARK_BOX_SCALE, hard_nms,
 };
 pub use landmarks::{FaceLandmarks, LandmarkPredictor};
-pub use onnx::{ImageInput, InputLayout, OnnxModel};
+pub use onnx::{ImageInput, InputLayout, OnnxModel, OnnxOutput};
 pub use pose::{FacePose, PoseEstimator};
 pub use predict::{PredictedFace, Predictor};
 pub use record::{FaceRecord, FrameRecord, ImageRecord, TrackRecord};
@@ -58,6 +58,4 @@ pub use resize::resize_rgb;
 pub use sort::{Measurement, Sort, SortParams, Track};
 pub use timing::{Stage, StageTimes};
 pub use tracker::{FaceTracker, FrameOutput, FrameTimings, TrackedFace, TrackerParams};
-pub use video::{
-    Frame, FrameSink, FrameSource, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, image_files,
-};
+pub use video::{Frame, FrameSink, FrameSource, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, image_files};

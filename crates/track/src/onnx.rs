@@ -38,6 +38,15 @@ impl ImageInput {
     }
 }
 
+/// One output tensor of a run, as `f32`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnnxOutput {
+    /// Its shape.
+    pub shape: Vec<usize>,
+    /// Its values, row-major.
+    pub values: Vec<f32>,
+}
+
 /// An optimised ONNX graph with a single image input, ready to run.
 #[derive(Debug, Clone)]
 pub struct OnnxModel {
@@ -119,12 +128,12 @@ impl OnnxModel {
 
     /// Runs the model on `height x width` RGB8 pixels (row-major, already resized to the
     /// input size); `normalise` maps a byte to the float the model expects (unused for a
-    /// `u8` input). Returns every output as a flat `f32` vector with its shape.
+    /// `u8` input). Returns every output, in output order.
     pub fn run_rgb(
         &self,
         rgb: &[u8],
         normalise: impl Fn(u8) -> f32,
-    ) -> Result<Vec<(Vec<usize>, Vec<f32>)>, TrackError> {
+    ) -> Result<Vec<OnnxOutput>, TrackError> {
         let ImageInput {
             layout,
             uint8,
@@ -171,7 +180,10 @@ impl OnnxModel {
                     .cast_to::<f32>()
                     .and_then(|t| Ok(t.try_as_plain_ram()?.as_slice::<f32>()?.to_vec()))
                     .map_err(run_err)?;
-                Ok((t.shape().to_vec(), values))
+                Ok(OnnxOutput {
+                    shape: t.shape().to_vec(),
+                    values,
+                })
             })
             .collect()
     }

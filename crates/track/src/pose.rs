@@ -81,7 +81,9 @@ impl PoseEstimator {
             .iter()
             .map(|&i| points.get(i).map(|p| [f64::from(p[0]), f64::from(p[1])]))
             .collect::<Option<_>>()?;
-        let solution = self.model.solve(&image, &Camera::for_image(width, height))?;
+        let solution = self
+            .model
+            .solve(&image, &Camera::for_image(width, height))?;
         let angles = solution.angles();
         Some(FacePose {
             yaw: angles.yaw,

@@ -92,9 +92,7 @@ impl Predictor {
                 }
             }
             None if w > 0 && h > 0 => {
-                let found = self
-                    .landmarks
-                    .predict_crop(image, &CropBox::whole(w, h))?;
+                let found = self.landmarks.predict_crop(image, &CropBox::whole(w, h))?;
                 faces.push((None, found));
             }
             None => {}

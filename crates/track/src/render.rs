@@ -78,7 +78,11 @@ impl Renderer {
             }
         }
         let radius = (side / 120.0).clamp(1.0, 3.0).round() as i32;
-        for p in face.points.iter().filter(|p| p[0].is_finite() && p[1].is_finite()) {
+        for p in face
+            .points
+            .iter()
+            .filter(|p| p[0].is_finite() && p[1].is_finite())
+        {
             draw_filled_circle_mut(image, (p[0] as i32, p[1] as i32), radius, POINT_COLOR);
         }
         if let (Some(pose), Some(nose)) = (face.pose, self.nose_model_point) {
@@ -155,7 +159,9 @@ mod tests {
         let renderer = Renderer::for_points(70);
         assert_eq!(renderer.parts.len(), 8, "every part but the pupils");
         let mut image = RgbImage::new(64, 64);
-        let points: Vec<[f32; 2]> = (0..70).map(|i| [10.0 + (i % 10) as f32 * 4.0, 10.0 + (i / 10) as f32 * 6.0]).collect();
+        let points: Vec<[f32; 2]> = (0..70)
+            .map(|i| [10.0 + (i % 10) as f32 * 4.0, 10.0 + (i / 10) as f32 * 6.0])
+            .collect();
         let face = FaceDrawing {
             bbox: FaceBox::new(5.0, 5.0, 58.0, 58.0),
             points: &points,
@@ -163,7 +169,11 @@ mod tests {
             color: Rgb([255, 0, 0]),
         };
         renderer.draw(&mut image, &face);
-        assert_eq!(image.get_pixel(30, 5), &Rgb([255, 0, 0]), "top edge of the box");
+        assert_eq!(
+            image.get_pixel(30, 5),
+            &Rgb([255, 0, 0]),
+            "top edge of the box"
+        );
         assert_eq!(image.get_pixel(10, 10), &POINT_COLOR, "a landmark");
         assert_eq!(image.get_pixel(62, 62), &Rgb([0, 0, 0]), "outside the box");
         // a face far outside or with NaN points draws nothing and does not panic

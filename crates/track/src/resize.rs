@@ -75,6 +75,10 @@ mod tests {
         let up = resize_rgb(&img, 6, 6);
         assert_eq!(&up[..3], &[0, 0, 7]);
         assert_eq!(&up[up.len() - 3..], &[100, 100, 7]);
-        assert!(resize_rgb(&RgbImage::new(0, 0), 2, 2).iter().all(|&v| v == 0));
+        assert!(
+            resize_rgb(&RgbImage::new(0, 0), 2, 2)
+                .iter()
+                .all(|&v| v == 0)
+        );
     }
 }

@@ -70,7 +70,11 @@ impl Track {
             hit_streak: 0,
             age: 0,
             box_filter: BoxFilter::new(&measurement.bbox),
-            point_filters: measurement.points.iter().map(|&p| PointFilter::new(p)).collect(),
+            point_filters: measurement
+                .points
+                .iter()
+                .map(|&p| PointFilter::new(p))
+                .collect(),
             last: measurement,
             smoothing,
         }
@@ -114,7 +118,10 @@ impl Track {
     /// The landmarks: the Kalman estimates, or the last measured points without smoothing.
     pub fn points(&self) -> Vec<[f32; 2]> {
         if self.smoothing {
-            self.point_filters.iter().map(PointFilter::position).collect()
+            self.point_filters
+                .iter()
+                .map(PointFilter::position)
+                .collect()
         } else {
             self.last.points.clone()
         }
@@ -149,7 +156,11 @@ impl Track {
                 filter.step(p);
             }
         } else {
-            self.point_filters = measurement.points.iter().map(|&p| PointFilter::new(p)).collect();
+            self.point_filters = measurement
+                .points
+                .iter()
+                .map(|&p| PointFilter::new(p))
+                .collect();
         }
         self.last = measurement;
     }
@@ -319,14 +330,21 @@ mod tests {
 
     #[test]
     fn associate_matches_unique_overlaps_directly() {
-        let dets = [square(0.0, 0.0, 10.0), square(100.0, 0.0, 10.0), square(500.0, 0.0, 10.0)];
+        let dets = [
+            square(0.0, 0.0, 10.0),
+            square(100.0, 0.0, 10.0),
+            square(500.0, 0.0, 10.0),
+        ];
         let trks = [square(101.0, 0.0, 10.0), square(1.0, 1.0, 10.0)];
         let a = associate(&dets, &trks, 0.3);
         assert_eq!(a.matches, vec![(0, 1), (1, 0)]);
         assert_eq!(a.unmatched_detections, vec![2]);
         assert!(a.unmatched_tracks.is_empty());
         assert_eq!(associate(&[], &trks, 0.3).unmatched_tracks, vec![0, 1]);
-        assert_eq!(associate(&dets, &[], 0.3).unmatched_detections, vec![0, 1, 2]);
+        assert_eq!(
+            associate(&dets, &[], 0.3).unmatched_detections,
+            vec![0, 1, 2]
+        );
     }
 
     #[test]
@@ -368,7 +386,12 @@ mod tests {
             assert_eq!(reported[0].id(), 0);
         }
         // a new face after the warm-up waits for min_hits updates
-        let both = |k: f32| vec![measurement(square(20.0 + k, 0.0, 50.0)), measurement(square(400.0, 0.0, 50.0))];
+        let both = |k: f32| {
+            vec![
+                measurement(square(20.0 + k, 0.0, 50.0)),
+                measurement(square(400.0, 0.0, 50.0)),
+            ]
+        };
         for k in 0..3 {
             assert_eq!(sort.update(both(2.0 * k as f32)).len(), 1);
         }

@@ -84,6 +84,14 @@ mod tests {
         assert_eq!(t.stages().len(), 2);
         assert!((t.get("read").unwrap().mean_ms() - 3.0).abs() < 1e-9);
         assert_eq!(t.to_string(), "read 3.00 ms x2, landmarks 1.50 ms x2");
-        assert_eq!(Stage { name: "x", total: Duration::ZERO, calls: 0 }.mean_ms(), 0.0);
+        assert_eq!(
+            Stage {
+                name: "x",
+                total: Duration::ZERO,
+                calls: 0
+            }
+            .mean_ms(),
+            0.0
+        );
     }
 }

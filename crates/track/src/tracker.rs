@@ -130,7 +130,11 @@ pub struct FaceTracker {
 impl FaceTracker {
     /// A tracker with no tracks yet. Head pose needs a landmark scheme with a mapping onto the
     /// 68 iBUG points; other models track without pose.
-    pub fn new(detector: FaceDetector, landmarks: LandmarkPredictor, params: TrackerParams) -> Self {
+    pub fn new(
+        detector: FaceDetector,
+        landmarks: LandmarkPredictor,
+        params: TrackerParams,
+    ) -> Self {
         Self {
             pose: PoseEstimator::for_points(landmarks.points()).ok(),
             detector,
@@ -220,7 +224,7 @@ impl FaceTracker {
 /// The measurement of aligned landmarks, or `None` when the face score is below `threshold`
 /// or no landmark is finite.
 fn measurement(face: FaceLandmarks, threshold: f32) -> Option<Measurement> {
-    if face.face_score.is_some_and(|s| !(s >= threshold)) {
+    if face.face_score.is_some_and(|s| s.is_nan() || s < threshold) {
         return None;
     }
     Some(Measurement {

@@ -133,9 +133,10 @@ impl FrameSource {
         if !cfg!(target_os = "linux") {
             return Err(TrackError::Config {
                 key: "track_source",
-                message: "camera: fdfat-rs reads cameras through ffmpeg's v4l2 input, on Linux only; \
+                message:
+                    "camera: fdfat-rs reads cameras through ffmpeg's v4l2 input, on Linux only; \
                           record a video and track the file instead"
-                    .into(),
+                        .into(),
             });
         }
         let format = ["-f", "v4l2"];
@@ -240,7 +241,9 @@ fn probe(path: &Path, input_format: &[&str]) -> Result<Probe, TrackError> {
         message,
     };
     if !out.status.success() {
-        return Err(video_err(String::from_utf8_lossy(&out.stderr).trim().to_string()));
+        return Err(video_err(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ));
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let value = |key: &str| {
@@ -248,9 +251,16 @@ fn probe(path: &Path, input_format: &[&str]) -> Result<Probe, TrackError> {
             .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
             .map(str::trim)
     };
-    let dim = |key: &str| value(key).and_then(|v| v.parse::<u32>().ok()).filter(|&v| v > 0);
+    let dim = |key: &str| {
+        value(key)
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|&v| v > 0)
+    };
     let (Some(width), Some(height)) = (dim("width"), dim("height")) else {
-        return Err(video_err(format!("no video stream with a size found (ffprobe said: {})", text.trim())));
+        return Err(video_err(format!(
+            "no video stream with a size found (ffprobe said: {})",
+            text.trim()
+        )));
     };
     let fps = [value("avg_frame_rate"), value("r_frame_rate")]
         .into_iter()
@@ -279,7 +289,11 @@ fn decode(
 ) -> Result<Decoder, TrackError> {
     let mut child = Command::new("ffmpeg")
         .args(["-v", "error", "-nostdin"])
-        .args(if live { &[][..] } else { &["-noautorotate"][..] })
+        .args(if live {
+            &[][..]
+        } else {
+            &["-noautorotate"][..]
+        })
         .args(input_format)
         .arg("-i")
         .arg(path)
@@ -386,17 +400,32 @@ impl FrameSink {
             std::fs::create_dir_all(parent).map_err(|e| TrackError::io("create", parent, e))?;
         }
         let mut child = Command::new("ffmpeg")
-            .args(["-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s"])
+            .args([
+                "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s",
+            ])
             .arg(format!("{width}x{height}"))
             .arg("-r")
             .arg(format!("{fps}"))
-            .args(["-i", "-", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p"])
+            .args([
+                "-i",
+                "-",
+                "-vf",
+                "pad=ceil(iw/2)*2:ceil(ih/2)*2",
+                "-pix_fmt",
+                "yuv420p",
+            ])
             .arg(path)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| missing("ffmpeg", format!("writing the video `{}`", path.display()), &e))?;
+            .map_err(|e| {
+                missing(
+                    "ffmpeg",
+                    format!("writing the video `{}`", path.display()),
+                    &e,
+                )
+            })?;
         let stdin = child.stdin.take();
         Ok(Self::Video {
             child,
@@ -449,10 +478,7 @@ impl FrameSink {
     /// Finishes the output (waits for the encoder).
     pub fn finish(self) -> Result<(), TrackError> {
         let Self::Video {
-            child,
-            stdin,
-            path,
-            ..
+            child, stdin, path, ..
         } = self
         else {
             return Ok(());
@@ -507,7 +533,9 @@ mod tests {
         }
         assert_eq!(names, ["a.png", "b.png", "c.jpg"]);
         let empty = tempfile::tempdir().unwrap();
-        let err = FrameSource::open(empty.path(), 10.0).unwrap_err().to_string();
+        let err = FrameSource::open(empty.path(), 10.0)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("holds no images"), "{err}");
         let err = FrameSource::open(&dir.path().join("missing.mp4"), 10.0).unwrap_err();
         assert!(err.to_string().contains("missing.mp4"), "{err}");

@@ -19,7 +19,10 @@ fn both_detectors_find_the_listed_faces() {
             let faces = detector.detect(&image).unwrap();
             for f in &faces {
                 let b = f.bbox;
-                assert!(f.score > 0.7 && b.width() > 8.0 && b.height() > 8.0, "{f:?}");
+                assert!(
+                    f.score > 0.7 && b.width() > 8.0 && b.height() > 8.0,
+                    "{f:?}"
+                );
                 assert!(b.x0 > -0.1 * image.width() as f32 && b.x1 < 1.1 * image.width() as f32);
             }
             assert!(faces.windows(2).all(|w| w[0].score >= w[1].score));
@@ -35,9 +38,20 @@ fn a_higher_threshold_finds_fewer_faces() {
         return;
     };
     let image = fdfat_data::read_rgb(&imgs.join("9.jpg")).unwrap();
-    let loose = FaceDetector::load(&path, 0.3).unwrap().detect(&image).unwrap();
-    let strict = FaceDetector::load(&path, 0.999).unwrap().detect(&image).unwrap();
-    assert!(loose.len() >= 8 && strict.len() < 8, "{} {}", loose.len(), strict.len());
+    let loose = FaceDetector::load(&path, 0.3)
+        .unwrap()
+        .detect(&image)
+        .unwrap();
+    let strict = FaceDetector::load(&path, 0.999)
+        .unwrap()
+        .detect(&image)
+        .unwrap();
+    assert!(
+        loose.len() >= 8 && strict.len() < 8,
+        "{} {}",
+        loose.len(),
+        strict.len()
+    );
 }
 
 #[test]
@@ -49,7 +63,11 @@ fn a_corrupt_or_unsuitable_model_is_a_clear_error() {
     };
     let err = FaceDetector::load(&corrupt, 0.7).unwrap_err();
     assert!(matches!(err, TrackError::OnnxLoad { .. }), "{err:?}");
-    assert!(err.to_string().contains("LWCSPModel_SiLU_affine_facecls/model.onnx"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("LWCSPModel_SiLU_affine_facecls/model.onnx"),
+        "{err}"
+    );
     // a landmark model has one output, not scores and boxes
     let Some(landmark) = fixture(common::LW_ONNX) else {
         return;

@@ -271,7 +271,9 @@ impl Session<'_> {
         let mut loader = loader.enumerate();
         loop {
             let waiting = Instant::now();
-            let Some((index, batch)) = loader.next() else { break };
+            let Some((index, batch)) = loader.next() else {
+                break;
+            };
             let batch = batch?;
             figures.add_wait(waiting.elapsed());
             let computing = Instant::now();

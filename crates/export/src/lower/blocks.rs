@@ -65,7 +65,9 @@ impl Lowering<'_> {
         let y = self.conv_bn_act(x, &format!("{path}.cv1"), 1)?;
         let half = y.channels / 2;
         let scope = scope_of(path);
-        let sizes = self.g.ints(&format!("{path}.split"), &[half as i64, half as i64]);
+        let sizes = self
+            .g
+            .ints(&format!("{path}.split"), &[half as i64, half as i64]);
         let mut parts: Vec<Value> = self
             .g
             .op_n(

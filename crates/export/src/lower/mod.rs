@@ -61,10 +61,7 @@ struct Value {
 }
 
 /// The ONNX graph of `model` for an input of `imgsz` x `imgsz` pixels.
-pub fn lower(
-    model: &LandmarkModel,
-    options: GraphOptions,
-) -> Result<pb::GraphProto, ExportError> {
+pub fn lower(model: &LandmarkModel, options: GraphOptions) -> Result<pb::GraphProto, ExportError> {
     let spec = model.spec();
     let weights = Weights::of(model)?;
     let mut lowering = Lowering {
@@ -101,7 +98,7 @@ pub fn lower(
             .op("", "Concat", &names, vec![proto::attr_int("axis", 1)])
     };
     let mut g = lowering.g;
-    g.rename_last_output(&last, OUTPUT);
+    g.rename(&last, OUTPUT);
     let size = spec.imgsz;
     let input_info = match options.input {
         InputLayout::NchwF32 => proto::value_info(
@@ -220,10 +217,13 @@ impl Lowering<'_> {
                 g.op(scope, "Mul", &[x, &tanh], vec![])
             }
             Activation::Prelu => {
-                let slope = self.shared_slope.clone().ok_or_else(|| ExportError::Weights {
-                    path: "act.alpha".into(),
-                    reason: "the PReLU activation has no slope".into(),
-                })?;
+                let slope = self
+                    .shared_slope
+                    .clone()
+                    .ok_or_else(|| ExportError::Weights {
+                        path: "act.alpha".into(),
+                        reason: "the PReLU activation has no slope".into(),
+                    })?;
                 g.op(scope, "PRelu", &[x, &slope], vec![])
             }
         })
@@ -235,7 +235,7 @@ impl Lowering<'_> {
         let conv_path = format!("{path}.conv");
         let params = self.w.conv_bn(&conv_path, &format!("{path}.bn"))?;
         let [c_out, c_in_per_group, kh, kw] = params.dims;
-        if c_in_per_group == 0 || x.channels % c_in_per_group != 0 {
+        if c_in_per_group == 0 || !x.channels.is_multiple_of(c_in_per_group) {
             return Err(ExportError::Weights {
                 path: format!("{conv_path}.weight"),
                 reason: format!(
@@ -251,13 +251,20 @@ impl Lowering<'_> {
             proto::attr_ints("kernel_shape", &[kh as i64, kw as i64]),
             proto::attr_ints(
                 "pads",
-                &[(kh / 2) as i64, (kw / 2) as i64, (kh / 2) as i64, (kw / 2) as i64],
+                &[
+                    (kh / 2) as i64,
+                    (kw / 2) as i64,
+                    (kh / 2) as i64,
+                    (kw / 2) as i64,
+                ],
             ),
             proto::attr_ints("strides", &[stride as i64, stride as i64]),
         ];
         let name = if self.fold {
             let (weight, bias) = params.folded();
-            let w = self.g.weight(&format!("{conv_path}.weight"), &params.dims, &weight);
+            let w = self
+                .g
+                .weight(&format!("{conv_path}.weight"), &params.dims, &weight);
             let b = self.g.weight(&format!("{conv_path}.bias"), &[c_out], &bias);
             self.g.op(&scope, "Conv", &[&x.name, &w, &b], attributes)
         } else {
@@ -308,7 +315,10 @@ impl Lowering<'_> {
         if d_in != x.channels {
             return Err(ExportError::Weights {
                 path: format!("{path}.weight"),
-                reason: format!("expected {} inputs, found shape {:?}", x.channels, weight.dims),
+                reason: format!(
+                    "expected {} inputs, found shape {:?}",
+                    x.channels, weight.dims
+                ),
             });
         }
         let mut transposed = vec![0.0; weight.values.len()];
@@ -318,7 +328,9 @@ impl Lowering<'_> {
             }
         }
         let bias = self.w.vector(&format!("{path}.bias"), d_out)?.to_vec();
-        let w = self.g.weight(&format!("{path}.weight"), &[d_out, d_in], &transposed);
+        let w = self
+            .g
+            .weight(&format!("{path}.weight"), &[d_out, d_in], &transposed);
         let b = self.g.weight(&format!("{path}.bias"), &[d_out], &bias);
         let name = self.g.op(
             &scope_of(path),

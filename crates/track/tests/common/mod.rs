@@ -21,8 +21,10 @@ pub fn fixture(relative: &str) -> Option<PathBuf> {
 
 /// The default configuration with `flags` applied.
 pub fn config(flags: &[(&str, &str)]) -> fdfat_config::Config {
-    let flags: Vec<(String, String)> =
-        flags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let flags: Vec<(String, String)> = flags
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     fdfat_config::resolve(None, &flags).unwrap()
 }
 
