@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     };
     match tasks::run(&cfg) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(tasks::TaskError::Failed(err)) => {
+        Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(1)
         }

@@ -1,24 +1,11 @@
 //! Dispatch of `--task` onto the library crates.
 
-use anyhow::{Context, anyhow};
+use anyhow::{Context, bail};
 use fdfat_config::{Config, DataConfig, Task};
 use std::path::{Path, PathBuf};
 
-/// Why a task did not complete.
-#[derive(Debug)]
-pub enum TaskError {
-    /// The task ran and failed.
-    Failed(anyhow::Error),
-}
-
-impl<E: Into<anyhow::Error>> From<E> for TaskError {
-    fn from(err: E) -> Self {
-        TaskError::Failed(err.into())
-    }
-}
-
 /// Runs the configured task.
-pub fn run(cfg: &Config) -> Result<(), TaskError> {
+pub fn run(cfg: &Config) -> anyhow::Result<()> {
     print_config(cfg);
     match cfg.task {
         Task::Train => train(cfg),
@@ -42,7 +29,7 @@ const TOY_DATA: &str = "toy_data";
 
 /// The data YAML of `cfg`, or the embedded toy dataset (rendered once into
 /// `<project>/toy_data`) when `data` is unset.
-fn data_config(cfg: &Config) -> Result<DataConfig, TaskError> {
+fn data_config(cfg: &Config) -> anyhow::Result<DataConfig> {
     if let Some(data) = &cfg.data {
         return Ok(DataConfig::load(Path::new(data))?);
     }
@@ -69,16 +56,15 @@ fn data_config(cfg: &Config) -> Result<DataConfig, TaskError> {
     Ok(DataConfig::load(&yaml)?)
 }
 
-fn train(cfg: &Config) -> Result<(), TaskError> {
+fn train(cfg: &Config) -> anyhow::Result<()> {
     let data = data_config(cfg)?;
     let run_dir = if cfg.resume {
         let dir = fdfat_config::run_dir(cfg);
         if !dir.join("weights").join("last.bpk").exists() {
-            return Err(anyhow!(
+            bail!(
                 "resume: no checkpoint to resume in {} (expected weights/last.bpk); set `project` and `name` of the run",
                 dir.display()
-            )
-            .into());
+            );
         }
         dir
     } else {
@@ -89,24 +75,21 @@ fn train(cfg: &Config) -> Result<(), TaskError> {
     Ok(())
 }
 
-fn info(cfg: &Config) -> Result<(), TaskError> {
+fn info(cfg: &Config) -> anyhow::Result<()> {
     let summary = fdfat_models::model_summary(cfg)?;
     println!("{summary}");
     Ok(())
 }
 
 /// `--task export`: the checkpoint as ONNX, checked in tract (see `fdfat_export::export`).
-fn export(cfg: &Config) -> Result<(), TaskError> {
+fn export(cfg: &Config) -> anyhow::Result<()> {
     fdfat_export::export(cfg)?;
     Ok(())
 }
 
-fn synth(cfg: &Config) -> Result<(), TaskError> {
+fn synth(cfg: &Config) -> anyhow::Result<()> {
     let Some(out) = &cfg.synth_out else {
-        return Err(anyhow!(
-            "`synth_out` must be set for --task synth (the folder to write the toy dataset to)"
-        )
-        .into());
+        bail!("`synth_out` must be set for --task synth (the folder to write the toy dataset to)");
     };
     let yaml = fdfat_data::synth::generate(
         Path::new(out),
@@ -123,12 +106,11 @@ fn synth(cfg: &Config) -> Result<(), TaskError> {
     Ok(())
 }
 
-fn facecrops(cfg: &Config) -> Result<(), TaskError> {
+fn facecrops(cfg: &Config) -> anyhow::Result<()> {
     let (Some(input), Some(out)) = (&cfg.input, &cfg.facecrops_out) else {
-        return Err(anyhow!(
+        bail!(
             "`input` (a YOLO folder with images/ and labels/) and `facecrops_out` must be set for --task facecrops"
-        )
-        .into());
+        );
     };
     let input = Path::new(input);
     let (images, labels) = if input.join("images").is_dir() {
