@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 SHARED="${FDFAT_SHARED:-$(cd .. && pwd)/shared}"
 REF="$SHARED/data/reference_checkpoints"
 SAMPLES="$SHARED/data/facesynthetics/samples"
+BENCH_ARGS=("$@")
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
@@ -33,4 +34,4 @@ python3 scripts/bench_onnx.py \
   --pair LWCSPModel "$WORK/csp.onnx" "$REF/LWCSPModel_SiLU_affine_facecls/model_reexported.onnx" \
   --pair LWModel-int8 "$WORK/lw_int8.onnx" "$WORK/lw.onnx" \
   --pair LWCSP-int8 "$WORK/csp_int8.onnx" "$WORK/csp.onnx" \
-  "$@"
+  "${BENCH_ARGS[@]}"

@@ -22,11 +22,12 @@
 //! normalisation inside the graph); output `output` `[N, 2 * points (+1 face score) (+3 pose)]`
 //! as the original fdfat's. BatchNorm is folded into the convolutions, ReLU6 is `Clip(0, 6)`,
 //! PReLU `PRelu`, SiLU `Sigmoid` * `Mul`, global pools `GlobalAveragePool` /
-//! `GlobalMaxPool`, linear layers `Gemm` (`transB = 1`), the C2f split one `Split`. Opset 17
+//! `GlobalMaxPool`, linear layers `Gemm` (`transB = 1`), the C2f halves one `Slice`. Opset 17
 //! (or `export_opset`), IR 8; metadata: the checkpoint, the resolved configuration, the model,
 //! the input and output layouts. The published LWModel graph has 105 nodes; this one has 103
 //! (the three pooled pyramid levels are concatenated before one `Flatten`), the LWCSP one 117
-//! against 197 for PyTorch's export (no `Shape`/`Gather`/`Slice` chains to split channels).
+//! against 197 for PyTorch's export (no `Shape`/`Gather` chains to split channels, and only the half the bottleneck reads is
+//! sliced out).
 //!
 //! # Why the graph is written from the model's structure
 //!

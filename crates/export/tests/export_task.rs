@@ -201,4 +201,27 @@ fn int8_is_calibrated_on_the_val_split_and_scored() {
         int8.bytes,
         summary.bytes
     );
+
+    // uint8 NHWC input: the normalised input is what gets quantized
+    let cfg = LW.config(&[
+        ("checkpoint", checkpoint.to_str().unwrap()),
+        ("export_format", "onnx"),
+        ("export_path", path.to_str().unwrap()),
+        ("data", data.to_str().unwrap()),
+        ("cache", "false"),
+        ("export_int8", "true"),
+        ("export_calib", "4"),
+        ("export_nhwc_uint8", "true"),
+    ]);
+    let int8 = export(&cfg).unwrap().int8.unwrap();
+    assert_eq!(int8.calib_images, 4);
+    assert!(
+        int8.nme_int8 < int8.nme_float + 0.01,
+        "{} vs {}",
+        int8.nme_int8,
+        int8.nme_float
+    );
+    let info = OnnxInfo::of(&read_model(&int8.path).unwrap());
+    assert_eq!(info.inputs[0].1, vec!["N", "96", "96", "3"]);
+    assert!(info.metadata["quantization"].contains("on 4 val images"));
 }

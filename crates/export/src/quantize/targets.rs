@@ -11,7 +11,6 @@ pub const QUANTIZED_OPS: &[&str] = &[
     "Gemm",
     "Add",
     "Mul",
-    "Concat",
     "MaxPool",
     "GlobalAveragePool",
     "GlobalMaxPool",
