@@ -4,7 +4,7 @@
 //! `<stem>.json` and the rendered `<stem>.jpg` into the run directory.
 
 use anyhow::{Context, anyhow, bail};
-use fdfat_config::{Config, DeviceSpec};
+use fdfat_config::Config;
 use fdfat_track::{FaceDetector, FaceDrawing, ImageRecord, LandmarkPredictor, Predictor, Renderer};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -96,12 +96,7 @@ pub fn landmark_model(cfg: &Config) -> anyhow::Result<LandmarkPredictor> {
                  best.pt or an ONNX file)"
             )
         })?;
-    let spec = DeviceSpec::parse(&cfg.device)
-        .map_err(|expected| anyhow!("device `{}`: expected {expected}", cfg.device))?;
-    let (device, warning) = fdfat_models::device_for(&spec);
-    if let Some(warning) = warning {
-        eprintln!("warning: {warning}");
-    }
+    let device = fdfat_models::device_for_config(&cfg.device)?;
     let model = LandmarkPredictor::load(cfg, path, &device)?;
     println!("{}", model.note());
     Ok(model)

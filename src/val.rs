@@ -5,7 +5,7 @@
 
 use anyhow::{Context, anyhow, bail};
 use burn::tensor::{Tensor, TensorData};
-use fdfat_config::{Config, DataConfig, DeviceSpec, LandmarkScheme};
+use fdfat_config::{Config, DataConfig, LandmarkScheme};
 use fdfat_data::{Dataset, Loader, LoaderMode};
 use fdfat_eval::{Evaluator, FaceScore, Sample};
 use fdfat_models::{LandmarkModel, load_checkpoint};
@@ -31,12 +31,7 @@ pub fn run(cfg: &Config, data: &DataConfig) -> anyhow::Result<()> {
             checkpoint.display()
         );
     }
-    let spec = DeviceSpec::parse(&cfg.device)
-        .map_err(|expected| anyhow!("device `{}`: expected {expected}", cfg.device))?;
-    let (device, warning) = fdfat_models::device_for(&spec);
-    if let Some(warning) = warning {
-        eprintln!("warning: {warning}");
-    }
+    let device = fdfat_models::device_for_config(&cfg.device)?;
     let model = LandmarkModel::new(cfg, &device)?;
     let (model, load) = load_checkpoint(model, &checkpoint)?;
     println!("{load}");

@@ -1,18 +1,10 @@
 //! End-to-end tests of the `fdfat` binary: help, configuration resolution and error reporting.
 
 use fdfat_config::fixtures::shared_path;
-use std::process::{Command, Output};
 
-fn fdfat(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fdfat"))
-        .args(args)
-        .output()
-        .expect("the fdfat binary runs")
-}
+mod common;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{fdfat, text};
 
 /// Text with every run of whitespace made one space (clap wraps long help lines).
 fn words(text: &str) -> String {

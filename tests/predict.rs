@@ -3,18 +3,10 @@
 
 use fdfat_config::fixtures::shared_path;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn fdfat(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fdfat"))
-        .args(args)
-        .output()
-        .expect("the fdfat binary runs")
-}
+mod common;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{fdfat, text};
 
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()

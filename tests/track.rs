@@ -6,16 +6,9 @@ use fdfat_config::fixtures::shared_path;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn fdfat(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fdfat"))
-        .args(args)
-        .output()
-        .expect("the fdfat binary runs")
-}
+mod common;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{fdfat, text};
 
 fn has_ffmpeg() -> bool {
     let ok = Command::new("ffmpeg")

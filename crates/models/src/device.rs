@@ -1,7 +1,23 @@
 //! The `device` key mapped onto a burn [`Device`] of the backends this build includes.
 
+use crate::error::ModelError;
 use burn::tensor::Device;
 use fdfat_config::DeviceSpec;
+
+/// The burn device for a `device` key value, printing the fallback warning of [`device_for`]
+/// to stderr.
+pub fn device_for_config(value: &str) -> Result<Device, ModelError> {
+    let spec = DeviceSpec::parse(value).map_err(|reason| ModelError::InvalidConfig {
+        key: "device",
+        value: value.to_string(),
+        reason,
+    })?;
+    let (device, warning) = device_for(&spec);
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
+    Ok(device)
+}
 
 /// The burn device for `spec`, and a warning when the build cannot honour it as asked and
 /// falls back (an original fdfat value such as `mps` or `'0'`, a backend not compiled in, or

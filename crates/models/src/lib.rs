@@ -32,7 +32,7 @@ pub use checkpoint::{
     CheckpointFormat, LoadReport, checkpoint_metadata, load_checkpoint, save_weights,
     save_weights_with,
 };
-pub use device::device_for;
+pub use device::{device_for, device_for_config};
 pub use error::ModelError;
 pub use model::LandmarkModel;
 pub use spec::{MAX_MULTIPLIER, ModelSpec};

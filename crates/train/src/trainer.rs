@@ -17,7 +17,7 @@ use crate::state::{TrainState, Weights};
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
-use fdfat_config::{Config, DataConfig, DeviceSpec, LandmarkScheme, Split};
+use fdfat_config::{Config, DataConfig, LandmarkScheme, Split};
 use fdfat_data::{Dataset, Loader, LoaderMode};
 use fdfat_models::{LandmarkModel, load_checkpoint};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -57,18 +57,7 @@ struct Session<'a> {
 /// Trains as `cfg` says, in the run directory `run_dir` (created by the caller with the
 /// resolved `config.yaml`), on the data YAML `data`.
 pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSummary, TrainError> {
-    let spec = DeviceSpec::parse(&cfg.device).map_err(|expected| {
-        fdfat_config::ConfigError::InvalidValue {
-            key: "device".into(),
-            expected,
-            found: cfg.device.clone(),
-            origin: fdfat_config::Origin::Default,
-        }
-    })?;
-    let (device, warning) = fdfat_models::device_for(&spec);
-    if let Some(warning) = warning {
-        eprintln!("warning: {warning}");
-    }
+    let device = fdfat_models::device_for_config(&cfg.device)?;
     device.seed(cfg.seed);
     let scheme = model_scheme(cfg)?;
     let train_set = Arc::new(Dataset::open(data, Split::Train, cfg)?);
