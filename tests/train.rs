@@ -81,6 +81,20 @@ fn outputs(model: &LandmarkModel, imgsz: usize) -> Vec<f32> {
     model.forward(x).into_data().try_into_vec::<f32>().unwrap()
 }
 
+/// One column of a run's `log.csv`, one value per epoch.
+fn log_column(run_dir: &Path, name: &str) -> Vec<f64> {
+    let csv = std::fs::read_to_string(run_dir.join("log.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == name)
+        .unwrap_or_else(|| panic!("log.csv has no `{name}` column: {header:?}"));
+    lines
+        .map(|l| l.split(',').nth(col).unwrap().parse().unwrap())
+        .collect()
+}
+
 fn csv_rows(path: &Path) -> usize {
     std::fs::read_to_string(path)
         .map(|t| t.lines().count().saturating_sub(1))
@@ -102,18 +116,7 @@ fn toy_training_beats_the_mean_shape_baseline() {
         .and_then(|l| l.split_whitespace().next()?.parse().ok())
         .expect("the trainer prints the mean-shape baseline");
     let run_dir = dir.path().join("learn");
-    let csv = std::fs::read_to_string(run_dir.join("log.csv")).unwrap();
-    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
-    let col = header.iter().position(|h| *h == "val_nme").unwrap();
-    let last: f64 = csv
-        .lines()
-        .last()
-        .unwrap()
-        .split(',')
-        .nth(col)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let last = *log_column(&run_dir, "val_nme").last().unwrap();
     assert!(
         baseline > 0.15,
         "the toy set should be hard for a mean shape: {baseline}"
@@ -315,4 +318,98 @@ fn a_diverging_loss_stops_the_run_with_a_clear_message() {
         "{err}"
     );
     assert!(err.contains("last good checkpoint"), "{err}");
+}
+
+/// Trains the small toy run `name` on `device` and returns its run directory and what it
+/// printed; `None`, with a printed notice, where this build or machine cannot use that device (the backend's cargo
+/// feature not built in, or no such device present).
+fn train_on(device: &str, dir: &Path, data: &Path, name: &str) -> Option<(PathBuf, String)> {
+    let project = dir.to_str().unwrap();
+    let mut args = small_run(project, name, data.to_str().unwrap(), "3");
+    args.extend(["--device", device, "--aug", "0"]);
+    let out = fdfat().args(&args).output().expect("fdfat runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let unavailable = [
+        "needs a build with",
+        "no graphics adapter",
+        "no CUDA device",
+    ];
+    if let Some(line) = err
+        .lines()
+        .find(|l| unavailable.iter().any(|u| l.contains(u)))
+    {
+        eprintln!("notice: device `{device}` skipped: {line}");
+        return None;
+    }
+    assert!(
+        out.status.success(),
+        "training on {device} failed:\n{}\n{err}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    Some((
+        dir.join(name),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
+}
+
+/// Trains the same toy run on the CPU and on `device`: the loss curves must agree (the same
+/// mathematics on another backend), and the checkpoint `device` wrote must load on the CPU.
+fn follows_the_cpu_run(device: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = toy(dir.path(), 48);
+    let Some((on_device, _)) = train_on(device, dir.path(), &data, "device") else {
+        return;
+    };
+    let (on_cpu, _) = train_on("cpu", dir.path(), &data, "cpu").unwrap();
+    let (cpu, gpu) = (
+        log_column(&on_cpu, "train_total"),
+        log_column(&on_device, "train_total"),
+    );
+    assert!(gpu.last() < gpu.first(), "no learning on {device}: {gpu:?}");
+    for (epoch, (c, g)) in cpu.iter().zip(&gpu).enumerate() {
+        assert!(
+            (c - g).abs() <= 0.05 * c.abs(),
+            "epoch {}: train loss {g} on {device} against {c} on the CPU",
+            epoch + 1
+        );
+    }
+    let model = load(&on_device, "last.bpk");
+    assert!(outputs(&model, 64).iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn training_on_wgpu_follows_the_cpu_run() {
+    follows_the_cpu_run("wgpu");
+}
+
+#[test]
+fn training_on_cuda_follows_the_cpu_run() {
+    follows_the_cpu_run("cuda:0");
+}
+
+#[test]
+fn data_parallel_training_on_every_cuda_device_checkpoints_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = toy(dir.path(), 48);
+    let Some((run_dir, stdout)) = train_on("cuda:all", dir.path(), &data, "ddp") else {
+        return;
+    };
+    if !stdout.contains("data-parallel over") {
+        eprintln!("notice: data-parallel training skipped: fewer than two CUDA devices");
+        return;
+    }
+    let losses = log_column(&run_dir, "train_total");
+    assert!(losses.last() < losses.first(), "no learning: {losses:?}");
+    let weights: Vec<_> = std::fs::read_dir(run_dir.join("weights"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".bpk"))
+        .collect();
+    assert_eq!(weights.len(), 2, "last and best once each: {weights:?}");
+    assert!(
+        outputs(&load(&run_dir, "best.bpk"), 64)
+            .iter()
+            .all(|v| v.is_finite())
+    );
 }

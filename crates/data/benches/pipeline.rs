@@ -1,6 +1,7 @@
 //! Training-pipeline throughput (decode + crop + augment + normalise at 96 px) on the
 //! FaceSynthetics samples of `../shared/data`, repeated to `FDFAT_BENCH_IMAGES` images (default
-//! 320), with 1 and 2 threads, without and with the crop cache. Every sample goes through the
+//! 320), or on the train split of the data YAML `FDFAT_BENCH_DATA`, with the thread counts of
+//! `FDFAT_BENCH_THREADS` (default `1,2`), without and with the crop cache. Every sample goes through the
 //! augmentation chain with the default per-augmentation probabilities (`aug: 1.0`), as the
 //! original pipeline did, so the figures compare with `scripts/pipeline_reference.py`.
 //! Run: `cargo bench -p fdfat-data --bench pipeline` (`-- --quick`: one epoch per setting;
@@ -12,48 +13,40 @@ use std::sync::Arc;
 use std::time::Instant;
 
 fn main() {
-    let Some(samples) = fdfat_config::fixtures::shared_path("data/facesynthetics/samples") else {
-        eprintln!("no FaceSynthetics samples: nothing to measure");
-        return;
-    };
     let quick = std::env::args().any(|a| a == "--quick");
-    let images: usize = std::env::var("FDFAT_BENCH_IMAGES")
+    let threads: Vec<usize> = std::env::var("FDFAT_BENCH_THREADS")
         .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(320);
+        .map(|v| v.split(',').filter_map(|t| t.trim().parse().ok()).collect())
+        .filter(|t: &Vec<usize>| !t.is_empty())
+        .unwrap_or_else(|| vec![1, 2]);
     let dir = tempfile::tempdir().expect("temporary folder");
-    let names = [
-        "000000", "000001", "000002", "000003", "000004", "000005", "000010", "000047", "000058",
-        "000072",
-    ];
-    let list: String = (0..images)
-        .map(|i| {
-            format!(
-                "{}\n",
-                samples
-                    .join(format!("{}.png", names[i % names.len()]))
-                    .display()
+    let (data, what) = match std::env::var("FDFAT_BENCH_DATA") {
+        Ok(yaml) => (
+            DataConfig::load(std::path::Path::new(&yaml)).expect("FDFAT_BENCH_DATA: a data YAML"),
+            format!("the train split of {yaml}"),
+        ),
+        Err(_) => {
+            let Some(samples) = fdfat_config::fixtures::shared_path("data/facesynthetics/samples")
+            else {
+                eprintln!("no FaceSynthetics samples: nothing to measure");
+                return;
+            };
+            if std::env::args().any(|a| a == "--stages") {
+                stages(&samples);
+            }
+            (
+                shared_samples(&samples, dir.path()),
+                "FaceSynthetics images (512x512 PNG)".into(),
             )
-        })
-        .collect();
-    std::fs::write(dir.path().join("train.txt"), list).expect("list");
-    std::fs::write(
-        dir.path().join("data.yaml"),
-        "base_path: .\ntrain: train.txt\n",
-    )
-    .expect("yaml");
-    let data = DataConfig::load(&dir.path().join("data.yaml")).expect("data yaml");
-
-    if std::env::args().any(|a| a == "--stages") {
-        stages(&samples, &names);
-    }
-    println!("pipeline: {images} FaceSynthetics images (512x512 PNG) -> 96x96, batch 64, aug 1.0");
+        }
+    };
+    println!("pipeline: {what} -> 96x96, batch 64, aug 1.0");
     println!(
         "{:<10} {:>7} {:>10} {:>12}",
         "crop cache", "threads", "images/s", "per thread"
     );
     for crop_cache in [false, true] {
-        for threads in [1usize, 2] {
+        for &threads in &threads {
             let flags = vec![
                 ("cache".to_string(), "False".to_string()),
                 ("aug".to_string(), "1.0".to_string()),
@@ -96,8 +89,37 @@ fn main() {
     }
 }
 
+/// The ten shared FaceSynthetics samples repeated to `FDFAT_BENCH_IMAGES` images (default
+/// 320) as a list in `dir`, and its data configuration.
+fn shared_samples(samples: &std::path::Path, dir: &std::path::Path) -> DataConfig {
+    let images: usize = std::env::var("FDFAT_BENCH_IMAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(320);
+    let list: String = (0..images)
+        .map(|i| {
+            format!(
+                "{}\n",
+                samples
+                    .join(format!("{}.png", SAMPLES[i % SAMPLES.len()]))
+                    .display()
+            )
+        })
+        .collect();
+    std::fs::write(dir.join("train.txt"), list).expect("list");
+    std::fs::write(dir.join("data.yaml"), "base_path: .\ntrain: train.txt\n").expect("yaml");
+    DataConfig::load(&dir.join("data.yaml")).expect("data yaml")
+}
+
+/// The shared FaceSynthetics samples the default measurement repeats.
+const SAMPLES: [&str; 10] = [
+    "000000", "000001", "000002", "000003", "000004", "000005", "000010", "000047", "000058",
+    "000072",
+];
+
 /// Single-thread cost of the stages: decode, crop + resize, photometric augmentation.
-fn stages(samples: &std::path::Path, names: &[&str]) {
+fn stages(samples: &std::path::Path) {
+    let names = SAMPLES;
     use fdfat_data::augment::{AugmentConfig, apply_photometric};
     use rand::SeedableRng;
     let paths: Vec<_> = names

@@ -1,7 +1,10 @@
 //! Benchmark (not a test) of both models on the default CPU backend: batch-1 inference latency
 //! and a batch-64 training step (forward, backward and an Adam step on an L1 loss), as medians.
 //!
-//! `cargo bench -p fdfat-models --bench models` (add `-- --quick` for fewer repetitions).
+//! `cargo bench -p fdfat-models --bench models` (add `-- --quick` for fewer repetitions,
+//! `-- --train-only` for the training step alone, printed as `MODEL step_ms=.. img_per_s=..`
+//! lines as `scripts/torch_train_reference.py` prints them). `FDFAT_REFERENCE_OPS=1` times
+//! burn's own operations instead of the crate's training kernels (`fdfat_models::train_ops`).
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
@@ -70,10 +73,19 @@ fn train_step(cfg: &fdfat_config::Config, device: &Device, runs: usize) -> Durat
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let train_only = std::env::args().any(|a| a == "--train-only");
     let (inference_runs, train_runs) = if quick { (20, 3) } else { (200, 10) };
     let (device, warning) = device_for(&DeviceSpec::Cpu);
     if let Some(warning) = warning {
         eprintln!("warning: {warning}");
+    }
+    if train_only {
+        for (model, activation) in [("LWModel", "ReLU6"), ("LWCSPModel", "SiLU")] {
+            let step = train_step(&config(model, activation), &device, train_runs);
+            let ms = step.as_secs_f64() * 1e3;
+            println!("{model} step_ms={ms:.1} img_per_s={:.1}", 64e3 / ms);
+        }
+        return;
     }
     println!("device: {device:?}");
     println!(

@@ -7,16 +7,61 @@ use fdfat_config::DeviceSpec;
 /// The burn device for a `device` key value, printing the fallback warning of [`device_for`]
 /// to stderr.
 pub fn device_for_config(value: &str) -> Result<Device, ModelError> {
-    let spec = DeviceSpec::parse(value).map_err(|reason| ModelError::InvalidConfig {
-        key: "device",
-        value: value.to_string(),
-        reason,
-    })?;
-    let (device, warning) = device_for(&spec);
+    let (device, warning) = device_for(&parse(value)?);
     if let Some(warning) = warning {
         eprintln!("warning: {warning}");
     }
     Ok(device)
+}
+
+/// The `device` key's value parsed, or the error naming the key.
+fn parse(value: &str) -> Result<DeviceSpec, ModelError> {
+    DeviceSpec::parse(value).map_err(|reason| ModelError::InvalidConfig {
+        key: "device",
+        value: value.to_string(),
+        reason,
+    })
+}
+
+/// The devices a training run with `device: value` uses: one, or several CUDA devices
+/// (`cuda:0,1`, `cuda:all`) for data-parallel training, each a plain (non-autodiff) device.
+/// Other specs give the single device of [`device_for_config`], warning the same way.
+pub fn training_devices_for_config(value: &str) -> Result<Vec<Device>, ModelError> {
+    let spec = parse(value)?;
+    match spec {
+        DeviceSpec::Cuda(ids) if ids.len() > 1 => Ok(cuda_devices(Some(&ids))),
+        DeviceSpec::CudaAll => Ok(cuda_devices(None)),
+        _ => device_for_config(value).map(|device| vec![device]),
+    }
+}
+
+/// CUDA devices `ids`, or every CUDA device present; the CPU with a warning when CUDA is not
+/// built in or none is present.
+fn cuda_devices(ids: Option<&[usize]>) -> Vec<Device> {
+    #[cfg(feature = "cuda")]
+    {
+        match ids {
+            Some(ids) => ids.iter().map(|&i| Device::cuda(i)).collect(),
+            None => {
+                let all = Device::enumerate(burn::tensor::DeviceType::Cuda).into_vec();
+                if all.is_empty() {
+                    eprintln!("warning: device `cuda:all`: no CUDA device found; using the CPU");
+                    vec![cpu_device()]
+                } else {
+                    all
+                }
+            }
+        }
+    }
+    #[cfg(not(feature = "cuda"))]
+    {
+        let asked = ids.map_or("cuda:all".to_string(), |ids| {
+            let ids: Vec<String> = ids.iter().map(usize::to_string).collect();
+            format!("cuda:{}", ids.join(","))
+        });
+        eprintln!("warning: {}", not_built(&asked, "cuda"));
+        vec![cpu_device()]
+    }
 }
 
 /// The burn device for `spec`, and a warning when the build cannot honour it as asked and
@@ -74,10 +119,18 @@ fn cpu_device() -> Device {
     }
 }
 
-/// The wgpu device, or the CPU with a warning when wgpu is not built in.
+/// The wgpu device, or the CPU with a warning when wgpu is not built in or finds no adapter.
 fn wgpu_device() -> (Device, Option<String>) {
     #[cfg(feature = "wgpu")]
     {
+        if Device::enumerate(burn::tensor::DeviceType::Wgpu)
+            .into_vec()
+            .is_empty()
+        {
+            let warning = "device `wgpu`: no graphics adapter found (no GPU, or no Vulkan, \
+                           Metal or DX12 driver such as Mesa's lavapipe); using the CPU";
+            return (cpu_device(), Some(warning.to_string()));
+        }
         (Device::wgpu(burn::tensor::DeviceKind::DefaultDevice), None)
     }
     #[cfg(not(feature = "wgpu"))]

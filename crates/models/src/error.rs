@@ -94,6 +94,14 @@ pub enum ModelError {
         /// ` (and N more)` when several tensors are missing.
         more: String,
     },
+    /// A layer the fused inference engine cannot compute.
+    #[error("cannot build the fused inference engine: layer `{layer}`: {reason}")]
+    Fused {
+        /// The layer's module path.
+        layer: String,
+        /// Why.
+        reason: String,
+    },
     /// Weights that could not be written.
     #[error("cannot save weights to `{}`: {message}", path.display())]
     Save {

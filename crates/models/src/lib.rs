@@ -21,18 +21,20 @@ mod checkpoint;
 mod cost;
 mod device;
 mod error;
+pub mod fused;
 mod lw;
 mod lwcsp;
 mod model;
 pub mod npy;
 mod spec;
 mod summary;
+pub mod train_ops;
 
 pub use checkpoint::{
     CheckpointFormat, LoadReport, checkpoint_metadata, load_checkpoint, save_weights,
     save_weights_with,
 };
-pub use device::{device_for, device_for_config};
+pub use device::{device_for, device_for_config, training_devices_for_config};
 pub use error::ModelError;
 pub use model::LandmarkModel;
 pub use spec::{MAX_MULTIPLIER, ModelSpec};

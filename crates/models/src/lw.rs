@@ -14,12 +14,12 @@ const EXPAND: usize = 2;
 /// Stem and five IdentifyBlocks; output `16m x H/4 x W/4`.
 #[derive(Module, Debug)]
 pub struct LwBackbone {
-    conv11: StemConv,
-    conv21: IdentifyBlock,
-    conv22: IdentifyBlock,
-    conv23: IdentifyBlock,
-    conv24: IdentifyBlock,
-    conv25: IdentifyBlock,
+    pub(crate) conv11: StemConv,
+    pub(crate) conv21: IdentifyBlock,
+    pub(crate) conv22: IdentifyBlock,
+    pub(crate) conv23: IdentifyBlock,
+    pub(crate) conv24: IdentifyBlock,
+    pub(crate) conv25: IdentifyBlock,
 }
 
 impl LwBackbone {
@@ -71,15 +71,15 @@ impl LwBackbone {
 /// average pools are concatenated: `3 x 128m` features.
 #[derive(Module, Debug)]
 pub struct LwMainstream {
-    conv11: IdentifyBlock,
-    conv21: IdentifyBlock,
-    conv22: IdentifyBlock,
-    conv23: IdentifyBlock,
-    conv24: IdentifyBlock,
-    conv25: IdentifyBlock,
-    convp1: IdentifyBlock,
-    convp2: IdentifyBlock,
-    convp3: IdentifyBlock,
+    pub(crate) conv11: IdentifyBlock,
+    pub(crate) conv21: IdentifyBlock,
+    pub(crate) conv22: IdentifyBlock,
+    pub(crate) conv23: IdentifyBlock,
+    pub(crate) conv24: IdentifyBlock,
+    pub(crate) conv25: IdentifyBlock,
+    pub(crate) convp1: IdentifyBlock,
+    pub(crate) convp2: IdentifyBlock,
+    pub(crate) convp3: IdentifyBlock,
 }
 
 impl LwMainstream {

@@ -11,9 +11,9 @@ use burn::tensor::{Device, Tensor};
 /// Stem conv and two C2f blocks; output `32m x H/2 x W/2`.
 #[derive(Module, Debug)]
 pub struct CspBackbone {
-    conv11: ConvBn,
-    c2f1: C2f,
-    c2f2: C2f,
+    pub(crate) conv11: ConvBn,
+    pub(crate) c2f1: C2f,
+    pub(crate) c2f2: C2f,
 }
 
 impl CspBackbone {
@@ -51,14 +51,14 @@ impl CspBackbone {
 /// concatenated: `3 x 96m` features.
 #[derive(Module, Debug)]
 pub struct CspMainstream {
-    conv11: ConvBn,
-    conv12: C2f,
-    conv21: ConvBn,
-    conv22: C2f,
-    convp21: ConvBn,
-    convp22: C2f,
-    convp31: ConvBn,
-    convp32: C2f,
+    pub(crate) conv11: ConvBn,
+    pub(crate) conv12: C2f,
+    pub(crate) conv21: ConvBn,
+    pub(crate) conv22: C2f,
+    pub(crate) convp21: ConvBn,
+    pub(crate) convp22: C2f,
+    pub(crate) convp31: ConvBn,
+    pub(crate) convp32: C2f,
 }
 
 impl CspMainstream {

@@ -46,14 +46,14 @@ pub(crate) enum Mainstream {
 /// then the face score (sigmoid) when `face_cls`, then 3 pose values when `aux_pose`.
 #[derive(Module, Debug)]
 pub struct LandmarkModel {
-    backbone: Backbone,
-    mainstream: Mainstream,
-    logit: RegressHead,
-    classifier: Option<FaceClsHead>,
-    aux: Option<PoseHead>,
-    act: Activation,
+    pub(crate) backbone: Backbone,
+    pub(crate) mainstream: Mainstream,
+    pub(crate) logit: RegressHead,
+    pub(crate) classifier: Option<FaceClsHead>,
+    pub(crate) aux: Option<PoseHead>,
+    pub(crate) act: Activation,
     #[module(skip)]
-    spec: ModelSpec,
+    pub(crate) spec: ModelSpec,
 }
 
 impl LandmarkModel {

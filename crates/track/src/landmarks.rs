@@ -1,14 +1,17 @@
-//! The landmark model at batch 1, from a project checkpoint (`.bpk`), an original `best.pt`
-//! (both run in burn) or an ONNX file (run in tract): crop a box of the image, resize it to the
-//! model input, `x / 127.5 - 1`, and map the predicted points back to image pixels.
+//! The landmark model at batch 1, from a project checkpoint (`.bpk`) or an original `best.pt`
+//! (run in the fused CPU engine on the CPU device, in burn on others) or an ONNX file (run in
+//! tract): crop a box of the image, resize it to the model input, `x / 127.5 - 1`, and map the
+//! predicted points back to image pixels.
 
 use crate::error::TrackError;
 use crate::geometry::FaceBox;
 use crate::onnx::{InputLayout, OnnxModel};
 use burn::tensor::{Device, Tensor, TensorData};
 use fdfat_config::Config;
+use fdfat_config::DeviceSpec;
 use fdfat_data::{CropBox, CropTransform, crop_input, crop_resize_rgb};
-use fdfat_models::{LandmarkModel, ModelSpec, load_checkpoint};
+use fdfat_models::fused::FusedModel;
+use fdfat_models::{LandmarkModel, ModelSpec, device_for, load_checkpoint};
 use image::RgbImage;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -45,6 +48,7 @@ impl OutputLayout {
 }
 
 enum Backend {
+    Fused(FusedModel),
     Burn {
         model: Box<LandmarkModel>,
         device: Device,
@@ -75,8 +79,9 @@ impl fmt::Debug for LandmarkPredictor {
 impl LandmarkPredictor {
     /// Loads the landmark model at `path`: an ONNX file (by its `.onnx` extension) runs in
     /// tract, anything else is a checkpoint loaded into the model `cfg` describes (`model`,
-    /// `activation`, `muliplier`, `lmk_num`, `imgsz`) on `device`. A checkpoint with a face-cls
-    /// head is used with it even when `face_cls` is off.
+    /// `activation`, `muliplier`, `lmk_num`, `imgsz`), run by the fused CPU engine when
+    /// `device` is the CPU and by burn on `device` otherwise. A checkpoint with a face-cls head
+    /// is used with it even when `face_cls` is off.
     pub fn load(cfg: &Config, path: &Path, device: &Device) -> Result<Self, TrackError> {
         let is_onnx = path
             .extension()
@@ -162,12 +167,22 @@ impl LandmarkPredictor {
             points: spec.points,
             face_score: model.face_cls_index(),
         };
-        Ok(Self {
-            size: spec.imgsz,
-            backend: Backend::Burn {
+        let backend = if *device == device_for(&DeviceSpec::Cpu).0 {
+            let engine = FusedModel::from_model(&model).map_err(checkpoint_err)?;
+            note.push_str(&format!(
+                "\n  running in the fused CPU engine ({} kernels)",
+                engine.instruction_set()
+            ));
+            Backend::Fused(engine)
+        } else {
+            Backend::Burn {
                 model: Box::new(model),
                 device: device.clone(),
-            },
+            }
+        };
+        Ok(Self {
+            size: spec.imgsz,
+            backend,
             layout,
             source: path.to_path_buf(),
             note: format!("{report}{note}"),
@@ -219,6 +234,12 @@ impl LandmarkPredictor {
         crop: &CropBox,
     ) -> Result<FaceLandmarks, TrackError> {
         let row = match &self.backend {
+            Backend::Fused(engine) => {
+                let input = crop_input(image, crop, self.size, true);
+                engine
+                    .run(&input.pixels, 1)
+                    .map_err(|e| TrackError::Model(e.to_string()))?
+            }
             Backend::Burn { model, device } => {
                 let s = self.size;
                 let input = crop_input(image, crop, s, true);

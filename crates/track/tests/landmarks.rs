@@ -1,6 +1,6 @@
 //! The landmark model behind `track_landmark`: the published ONNX files in tract agree with
-//! the published `best.pt` weights in burn, wrong files give clear errors, and the predictor
-//! puts landmarks on real faces found by the detector.
+//! the published `best.pt` weights in the fused CPU engine, wrong files give clear errors, and
+//! the predictor puts landmarks on real faces found by the detector.
 
 mod common;
 
@@ -33,7 +33,7 @@ fn compare(a: &LandmarkPredictor, b: &LandmarkPredictor, image: &Path) -> (f32, 
 }
 
 #[test]
-fn onnx_in_tract_matches_the_checkpoint_in_burn() {
+fn onnx_in_tract_matches_the_checkpoint_in_the_fused_engine() {
     let (Some(onnx), Some(pt), Some(helen)) = (
         landmarks(LW_ONNX),
         landmarks(LW_PT),
@@ -47,6 +47,7 @@ fn onnx_in_tract_matches_the_checkpoint_in_burn() {
         pt.note()
     );
     assert!(pt.note().contains("face-cls head"), "{}", pt.note());
+    assert!(pt.note().contains("fused CPU engine"), "{}", pt.note());
     assert_eq!((onnx.points(), onnx.input_size()), (70, 96));
     let (dist, score) = compare(&onnx, &pt, &helen);
     assert!(

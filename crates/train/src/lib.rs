@@ -15,6 +15,7 @@ pub mod nadam;
 mod objective;
 pub mod optimizer;
 mod pose_target;
+mod replicas;
 pub mod schedule;
 mod state;
 mod trainer;

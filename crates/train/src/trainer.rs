@@ -12,13 +12,13 @@ use crate::log::{EpochRow, TrainLog};
 use crate::objective::Objective;
 use crate::optimizer;
 use crate::pose_target::PoseTargets;
+use crate::replicas::Replicas;
 use crate::schedule::LinearSchedule;
 use crate::state::{TrainState, Weights};
 use burn::module::Module;
-use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
-use fdfat_config::{Config, DataConfig, LandmarkScheme, Split};
-use fdfat_data::{Dataset, Loader, LoaderMode};
+use fdfat_config::{Config, DataConfig, DeviceSpec, LandmarkScheme, Split};
+use fdfat_data::{Batch, Dataset, Loader, LoaderMode};
 use fdfat_models::{LandmarkModel, load_checkpoint};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -57,8 +57,9 @@ struct Session<'a> {
 /// Trains as `cfg` says, in the run directory `run_dir` (created by the caller with the
 /// resolved `config.yaml`), on the data YAML `data`.
 pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSummary, TrainError> {
-    let device = fdfat_models::device_for_config(&cfg.device)?;
-    device.seed(cfg.seed);
+    let devices = fdfat_models::training_devices_for_config(&cfg.device)?;
+    let device = devices[0].clone();
+    devices.iter().for_each(|d| d.seed(cfg.seed));
     let scheme = model_scheme(cfg)?;
     let train_set = Arc::new(Dataset::open(data, Split::Train, cfg)?);
     let val_set = Arc::new(Dataset::open(data, Split::Val, cfg)?);
@@ -76,10 +77,13 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
         println!("mean-shape baseline: val NME {nme:.4} (predicting the training mean shape)");
     }
 
-    let autodiff = device.clone().autodiff();
-    let mut model = LandmarkModel::new(cfg, &autodiff)?;
+    // Initialised on the CPU with the run's seed and then moved, so that every backend starts
+    // a run from the same weights and its curve does not depend on which device trained it.
+    let (cpu, _) = fdfat_models::device_for(&DeviceSpec::Cpu);
+    cpu.seed(cfg.seed);
+    let mut model = LandmarkModel::new(cfg, &cpu.autodiff())?.fork(&device.clone().autodiff());
     let weights = Weights::create(run_dir)?;
-    let mut optim = optimizer::build(cfg.optimizer);
+    let mut optim_state = None;
     let mut state = TrainState::fresh();
     let mut log = TrainLog::default();
     if cfg.resume {
@@ -87,7 +91,7 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
         let (saved, optim_path) = Weights::read_state(&last)?;
         let (loaded, _) = load_checkpoint(model, &last)?;
         model = loaded;
-        optim = Weights::load_optimizer(optim, &optim_path)?;
+        optim_state = Some(optim_path);
         log = TrainLog::read(&run_dir.join("log.csv"), saved.epoch).unwrap_or_default();
         println!(
             "resuming {} after epoch {}/{}",
@@ -112,7 +116,24 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
             ""
         }
     );
+    let mut replicas = Replicas::new(model, &devices, || {
+        let optim = optimizer::build(cfg.optimizer);
+        match &optim_state {
+            Some(path) => Weights::load_optimizer(optim, path),
+            None => Ok(optim),
+        }
+    })?;
+    if replicas.len() > 1 {
+        println!(
+            "data-parallel over {} devices ({}): each takes 1/{} of every batch of {}",
+            replicas.len(),
+            cfg.device,
+            replicas.len(),
+            cfg.batch_size
+        );
+    }
 
+    let model = replicas.model();
     let objective = Objective::new(cfg, &scheme, model.face_cls_index(), model.pose_range());
     let pose_targets = match model.pose_range() {
         Some(_) => Some(
@@ -139,10 +160,8 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
     let mut last_val_nme = f64::NAN;
     for epoch in state.epoch..cfg.epoch {
         let lr = schedule.lr_at(epoch);
-        let (trained, train_figures) =
-            session.train_epoch(model, &mut optim, epoch, lr, &weights)?;
-        model = trained;
-        let val_figures = session.validate(&model.valid(), epoch)?;
+        let train_figures = session.train_epoch(&mut replicas, epoch, lr, &weights)?;
+        let val_figures = session.validate(&replicas.model().valid(), epoch)?;
         state.epoch = epoch + 1;
         let improved = val_figures.total() < state.best_loss;
         if improved {
@@ -174,9 +193,10 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
         );
         if cfg.save {
             // checkpoints first: a log row promises its epoch is saved
-            weights.save("last", &model, &optim, &state, &config_yaml)?;
+            let (model, optim) = (replicas.model(), replicas.optimizer());
+            weights.save("last", model, optim, &state, &config_yaml)?;
             if improved {
-                weights.save("best", &model, &optim, &state, &config_yaml)?;
+                weights.save("best", model, optim, &state, &config_yaml)?;
             }
             let csv = run_dir.join("log.csv");
             log.write_csv(&csv)
@@ -232,12 +252,11 @@ fn progress(len: usize, prefix: String) -> ProgressBar {
 impl Session<'_> {
     fn train_epoch(
         &self,
-        mut model: LandmarkModel,
-        optim: &mut ModuleOptimizer,
+        replicas: &mut Replicas,
         epoch: usize,
         lr: f64,
         weights: &Weights,
-    ) -> Result<(LandmarkModel, EpochFigures), TrainError> {
+    ) -> Result<EpochFigures, TrainError> {
         let cfg = self.cfg;
         let mode = LoaderMode::Train {
             epoch,
@@ -254,7 +273,17 @@ impl Session<'_> {
             loader.num_batches(),
             format!("train {}/{}", epoch + 1, cfg.epoch),
         );
-        let autodiff = self.device.clone().autodiff();
+        let forward = |model: &LandmarkModel, shard: &Batch, device: &Device| {
+            let tensors = to_tensors(
+                shard,
+                &self.objective.coord_weights,
+                cfg.pre_norm,
+                self.pose_targets.as_ref(),
+                device,
+            );
+            let output = model.forward(tensors.images.clone());
+            self.objective.evaluate(output, &tensors)
+        };
         let mut figures = EpochFigures::default();
         let started = Instant::now();
         let mut loader = loader.enumerate();
@@ -273,28 +302,19 @@ impl Session<'_> {
                     message: e.to_string(),
                 })?;
             }
-            let tensors = to_tensors(
-                &batch,
-                &self.objective.coord_weights,
-                cfg.pre_norm,
-                self.pose_targets.as_ref(),
-                &autodiff,
-            );
-            let output = model.forward(tensors.images.clone());
-            let (loss, batch_figures) = self.objective.evaluate(output, &tensors);
-            if !batch_figures.total.is_finite() {
-                bar.abandon();
-                return Err(TrainError::NonFiniteLoss {
-                    value: batch_figures.total as f32,
-                    epoch: epoch + 1,
-                    batch: index + 1,
-                    weights: weights.dir().to_path_buf(),
-                });
+            for shard in replicas.step(&batch, lr, &forward) {
+                if !shard.total.is_finite() {
+                    bar.abandon();
+                    return Err(TrainError::NonFiniteLoss {
+                        value: shard.total as f32,
+                        epoch: epoch + 1,
+                        batch: index + 1,
+                        weights: weights.dir().to_path_buf(),
+                    });
+                }
+                figures.add(&shard);
             }
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(lr, model, grads);
             figures.add_compute(computing.elapsed());
-            figures.add(&batch_figures);
             let rate = figures.samples() as f64 / started.elapsed().as_secs_f64().max(1e-9);
             bar.set_message(format!(
                 "loss {:.5} nme {:.4} {rate:.0} img/s",
@@ -304,7 +324,7 @@ impl Session<'_> {
             bar.inc(1);
         }
         bar.finish_and_clear();
-        Ok((model, figures))
+        Ok(figures)
     }
 
     fn validate(&self, model: &LandmarkModel, epoch: usize) -> Result<EpochFigures, TrainError> {

@@ -1,13 +1,14 @@
 //! The configured activation function, one instance shared by every block of a model as the
 //! original shares one `torch.nn` module (so a PReLU activation has a single learnable slope).
 
+use crate::train_ops;
 use burn::module::Module;
 use burn::nn::{PRelu, PReluConfig};
 use burn::tensor::{Device, Tensor, activation as act};
 use fdfat_config::Activation as Kind;
 
 /// Slope of `LeakyReLU` for negative inputs (the `torch.nn.LeakyReLU` default).
-const LEAKY_SLOPE: f64 = 0.01;
+pub const LEAKY_SLOPE: f64 = 0.01;
 
 /// The model's activation function.
 #[derive(Module, Debug)]
@@ -57,15 +58,29 @@ impl Activation {
         Self::Fixed(FixedActivation { function })
     }
 
+    /// The function as [`train_ops::batch_norm_act`] applies it after a BatchNorm, when it
+    /// can.
+    pub fn after_batch_norm(&self) -> Option<train_ops::NormAct> {
+        match self {
+            Self::Fixed(FixedActivation {
+                function: Function::Relu6,
+            }) => Some(train_ops::NormAct::Relu6),
+            Self::Fixed(FixedActivation {
+                function: Function::Silu,
+            }) => Some(train_ops::NormAct::Silu),
+            _ => None,
+        }
+    }
+
     /// Applies the function element-wise.
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         let function = match self {
-            Self::Prelu(prelu) => return prelu.forward(x),
+            Self::Prelu(prelu) => return train_ops::prelu(prelu, x),
             Self::Fixed(fixed) => fixed.function,
         };
         match function {
-            Function::Relu6 => act::relu6(x),
-            Function::Silu => act::silu(x),
+            Function::Relu6 => train_ops::relu6(x),
+            Function::Silu => train_ops::silu(x),
             Function::Relu => act::relu(x),
             Function::Hardswish => act::hard_swish(x),
             Function::LeakyRelu => act::leaky_relu(x, LEAKY_SLOPE),

@@ -3,6 +3,7 @@
 
 use super::activation::Activation;
 use crate::cost::{self, Feature, Walk};
+use crate::train_ops;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PRelu, PReluConfig, PaddingConfig2d};
@@ -84,27 +85,6 @@ fn batch_norm(channels: usize, device: &Device) -> BatchNorm {
         .init(device)
 }
 
-/// Applies `conv`. On an autodiff input, a dense 1x1 stride-1 convolution runs as a batched
-/// matrix product: the same sums, but a backward pass 2-3x faster than the convolution's on the
-/// CPU backends. Inference keeps the convolution, which is as fast or faster there.
-fn convolve(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
-    let pointwise = conv.kernel_size == [1, 1] && conv.stride == [1, 1] && conv.groups == 1;
-    let unpadded = matches!(conv.padding, PaddingConfig2d::Explicit(0, 0, 0, 0));
-    if !(pointwise && unpadded && x.is_autodiff()) {
-        return conv.forward(x);
-    }
-    let [n, c_in, h, w] = x.dims();
-    let [c_out, ..] = conv.weight.dims();
-    let weight: Tensor<3> = conv.weight.val().reshape([1, c_out, c_in]);
-    let y = weight
-        .matmul(x.reshape([n, c_in, h * w]))
-        .reshape([n, c_out, h, w]);
-    match &conv.bias {
-        Some(bias) => y + bias.val().reshape([1, c_out, 1, 1]),
-        None => y,
-    }
-}
-
 /// Greatest common divisor (the original's `math.gcd`).
 fn gcd(a: usize, b: usize) -> usize {
     if b == 0 { a } else { gcd(b, a % b) }
@@ -113,9 +93,9 @@ fn gcd(a: usize, b: usize) -> usize {
 /// Convolution, BatchNorm and, optionally, the model's activation.
 #[derive(Module, Debug)]
 pub struct ConvBn {
-    conv: Conv2d,
-    bn: BatchNorm,
-    activate: bool,
+    pub(crate) conv: Conv2d,
+    pub(crate) bn: BatchNorm,
+    pub(crate) activate: bool,
 }
 
 impl ConvBn {
@@ -130,8 +110,12 @@ impl ConvBn {
 
     /// Applies the block, with `act` when it has an activation.
     pub fn forward(&self, x: Tensor<4>, act: &Activation) -> Tensor<4> {
-        let y = self.bn.forward(convolve(&self.conv, x));
-        if self.activate { act.forward(y) } else { y }
+        let y = train_ops::conv2d(&self.conv, x);
+        match (self.activate, act.after_batch_norm()) {
+            (true, Some(fused)) => train_ops::batch_norm_act(&self.bn, y, fused),
+            (true, None) => act.forward(train_ops::batch_norm(&self.bn, y)),
+            (false, _) => train_ops::batch_norm(&self.bn, y),
+        }
     }
 
     /// Output shape and multiply-adds on `input`.
@@ -143,9 +127,9 @@ impl ConvBn {
 /// The LWModel stem: a 3x3 stride-2 convolution to 16 channels, BatchNorm and its own PReLU.
 #[derive(Module, Debug)]
 pub struct StemConv {
-    conv: Conv2d,
-    bn: BatchNorm,
-    act: PRelu,
+    pub(crate) conv: Conv2d,
+    pub(crate) bn: BatchNorm,
+    pub(crate) act: PRelu,
 }
 
 impl StemConv {
@@ -160,7 +144,8 @@ impl StemConv {
 
     /// Applies the stem.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.act.forward(self.bn.forward(self.conv.forward(x)))
+        let y = train_ops::batch_norm(&self.bn, train_ops::conv2d(&self.conv, x));
+        train_ops::prelu(&self.act, y)
     }
 
     /// Output shape and multiply-adds on `input`.
@@ -172,22 +157,6 @@ impl StemConv {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::Distribution;
-
-    #[test]
-    fn pointwise_matmul_matches_the_convolution() {
-        let device = Device::default().autodiff();
-        for bias in [false, true] {
-            let conv = Conv2dConfig::new([6, 10], [1, 1])
-                .with_bias(bias)
-                .init(&device);
-            let x = Tensor::<4>::random([3, 6, 5, 7], Distribution::Uniform(-1.0, 1.0), &device);
-            assert!(x.is_autodiff());
-            let expected = conv.forward(x.clone()).into_data();
-            let got = convolve(&conv, x).into_data();
-            expected.assert_approx_eq::<f32>(&got, burn::tensor::Tolerance::absolute(1e-5));
-        }
-    }
 
     #[test]
     fn depthwise_groups_are_the_gcd() {

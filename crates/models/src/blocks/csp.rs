@@ -10,8 +10,8 @@ use burn::tensor::{Device, Tensor};
 /// Two 3x3 convolutions of equal width.
 #[derive(Module, Debug)]
 pub struct Bottleneck {
-    cv1: ConvBn,
-    cv2: ConvBn,
+    pub(crate) cv1: ConvBn,
+    pub(crate) cv2: ConvBn,
 }
 
 impl Bottleneck {
@@ -39,9 +39,9 @@ impl Bottleneck {
 /// CSP bottleneck with two convolutions and one inner bottleneck.
 #[derive(Module, Debug)]
 pub struct C2f {
-    cv1: ConvBn,
-    cv2: ConvBn,
-    m: Vec<Bottleneck>,
+    pub(crate) cv1: ConvBn,
+    pub(crate) cv2: ConvBn,
+    pub(crate) m: Vec<Bottleneck>,
 }
 
 impl C2f {
@@ -55,13 +55,18 @@ impl C2f {
         }
     }
 
-    /// Applies the block.
+    /// Applies the block. The original splits the first convolution's output into two halves
+    /// and concatenates both with the bottleneck outputs; concatenating the unsplit output
+    /// instead gives the same tensor with one slice and one copy fewer (and their gradients).
     pub fn forward(&self, x: Tensor<4>, act: &Activation) -> Tensor<4> {
-        let mut parts = self.cv1.forward(x, act).chunk(2, 1);
+        let y = self.cv1.forward(x, act);
+        let [_, channels, _, _] = y.dims();
+        let half = channels / 2;
+        let mut last = y.clone().narrow(1, half, channels - half);
+        let mut parts = vec![y];
         for bottleneck in &self.m {
-            if let Some(last) = parts.last().cloned() {
-                parts.push(bottleneck.forward(last, act));
-            }
+            last = bottleneck.forward(last, act);
+            parts.push(last.clone());
         }
         self.cv2.forward(Tensor::cat(parts, 1), act)
     }

@@ -10,7 +10,7 @@ use burn::tensor::{Device, Tensor, activation};
 /// Linear layers each followed by tanh (the original's `FERegress` and pose `stack2`).
 #[derive(Module, Debug)]
 pub struct RegressHead {
-    layers: Vec<Linear>,
+    pub(crate) layers: Vec<Linear>,
 }
 
 impl RegressHead {
@@ -53,9 +53,9 @@ pub fn global_avg_pool(x: Tensor<4>) -> Tensor<2> {
 /// global max pool, linear, sigmoid.
 #[derive(Module, Debug)]
 pub struct FaceClsHead {
-    conv1: ConvBn,
-    conv2: ConvBn,
-    fc: Linear,
+    pub(crate) conv1: ConvBn,
+    pub(crate) conv2: ConvBn,
+    pub(crate) fc: Linear,
 }
 
 impl FaceClsHead {
@@ -86,8 +86,8 @@ impl FaceClsHead {
 /// average pool, then Linear-Tanh-Linear-Tanh to 3 values.
 #[derive(Module, Debug)]
 pub struct PoseHead {
-    convs: Vec<ConvBn>,
-    head: RegressHead,
+    pub(crate) convs: Vec<ConvBn>,
+    pub(crate) head: RegressHead,
 }
 
 impl PoseHead {

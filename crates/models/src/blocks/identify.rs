@@ -12,11 +12,11 @@ use burn::tensor::{Device, Tensor};
 /// An inverted residual block.
 #[derive(Module, Debug)]
 pub struct IdentifyBlock {
-    conv1: ConvBn,
-    conv2: ConvBn,
-    conv3: ConvBn,
-    residual: bool,
-    pool: Option<MaxPool2d>,
+    pub(crate) conv1: ConvBn,
+    pub(crate) conv2: ConvBn,
+    pub(crate) conv3: ConvBn,
+    pub(crate) residual: bool,
+    pub(crate) pool: Option<MaxPool2d>,
 }
 
 impl IdentifyBlock {

@@ -6,7 +6,7 @@ mod csp;
 mod heads;
 mod identify;
 
-pub use activation::Activation;
+pub use activation::{Activation, LEAKY_SLOPE};
 pub use conv::{ConvBn, ConvSpec, StemConv};
 pub use csp::C2f;
 pub use heads::{FaceClsHead, PoseHead, RegressHead, global_avg_pool, global_max_pool};
