@@ -11,6 +11,7 @@
 //! layer.
 
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
+use common::{config, median_of, ms, timings};
 use fdfat_config::DeviceSpec;
 use fdfat_config::fixtures::shared_path;
 use fdfat_models::fused::FusedModel;
@@ -18,7 +19,9 @@ use fdfat_models::{LandmarkModel, device_for, load_checkpoint};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod common;
 
 /// onnxruntime timing one file in a child process.
 struct Ort {
@@ -82,26 +85,6 @@ impl Drop for Ort {
     }
 }
 
-/// Latencies of `runs` calls of `f`.
-fn round(runs: usize, mut f: impl FnMut()) -> Vec<Duration> {
-    (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect()
-}
-
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times.get(times.len() / 2).copied().unwrap_or_default()
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
 /// One benchmarked model: its burn form, fused form and ONNX file.
 struct Case {
     label: &'static str,
@@ -110,15 +93,7 @@ struct Case {
 }
 
 fn case(label: &'static str, activation: &str, dir: &str, onnx: &str, device: &Device) -> Case {
-    let flags: Vec<(String, String)> = [
-        ("model", label),
-        ("activation", activation),
-        ("face_cls", "true"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let cfg = fdfat_config::resolve(None, &flags).expect("valid benchmark configuration");
+    let cfg = config(label, activation);
     let model = LandmarkModel::new(&cfg, device).expect("model builds");
     let dir = shared_path(&format!("data/reference_checkpoints/{dir}"));
     match dir {
@@ -189,17 +164,17 @@ fn main() {
         }
         let (mut burn, mut fused, mut onnx) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..rounds {
-            burn.extend(round(runs, burn_call));
-            fused.extend(round(runs, &mut fused_call));
+            burn.extend(timings(runs, burn_call));
+            fused.extend(timings(runs, &mut fused_call));
             if let Some(times) = ort.as_mut().and_then(|o| o.round(runs)) {
                 onnx.extend(times);
             }
         }
-        let (burn, fused) = (median(burn), median(fused));
+        let (burn, fused) = (median_of(burn), median_of(fused));
         let (ort_ms, ratio) = if onnx.is_empty() {
             ("-".to_string(), "-".to_string())
         } else {
-            let o = median(onnx);
+            let o = median_of(onnx);
             (
                 format!("{:.3} ms", ms(o)),
                 format!("{:.3}", fused.as_secs_f64() / o.as_secs_f64()),

@@ -9,38 +9,12 @@
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
+use common::{config, median};
 use fdfat_config::DeviceSpec;
 use fdfat_models::{LandmarkModel, device_for};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Median of `runs` timings of `f`, after `warmup` untimed calls.
-fn median(warmup: usize, runs: usize, mut f: impl FnMut()) -> Duration {
-    for _ in 0..warmup {
-        f();
-    }
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
-}
-
-fn config(model: &str, activation: &str) -> fdfat_config::Config {
-    let flags = [
-        ("model", model),
-        ("activation", activation),
-        ("face_cls", "true"),
-    ];
-    let flags: Vec<(String, String)> = flags
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    fdfat_config::resolve(None, &flags).expect("valid benchmark configuration")
-}
+mod common;
 
 fn inference(cfg: &fdfat_config::Config, device: &Device, runs: usize) -> Duration {
     let model = LandmarkModel::new(cfg, device)

@@ -19,9 +19,12 @@ use burn::nn::pool::MaxPool2dConfig;
 use burn::nn::{BatchNormConfig, LinearConfig, PReluConfig, PaddingConfig2d};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor, activation};
+use common::{config, median, median_of, ms};
 use fdfat_models::{LandmarkModel, train_ops};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+
+mod common;
 
 /// Batch size of the measured training step.
 const BATCH: usize = 64;
@@ -108,10 +111,10 @@ impl Op {
     /// Median forward and backward times of the op alone (weights and input made beforehand).
     fn time(&self, device: &Device, runs: usize) -> (Duration, Duration) {
         let forward_pass = self.build(device);
-        let forward = median(runs, || {
+        let forward = median(1, runs, || {
             std::hint::black_box(forward_pass());
         });
-        let both = median(runs, || {
+        let both = median(1, runs, || {
             std::hint::black_box(forward_pass().backward());
         });
         (forward, both.saturating_sub(forward))
@@ -392,31 +395,9 @@ fn lwcsp_model() -> Vec<Op> {
     l.ops
 }
 
-/// Median of `runs` timings of `f` after one untimed call.
-fn median(runs: usize, mut f: impl FnMut()) -> Duration {
-    f();
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
-}
-
 /// Median forward, backward and optimizer times of a whole training step.
 fn whole_step(model: &str, activation: &str, device: &Device, runs: usize) -> [Duration; 3] {
-    let flags: Vec<(String, String)> = [
-        ("model", model),
-        ("activation", activation),
-        ("face_cls", "true"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let cfg = fdfat_config::resolve(None, &flags).expect("valid benchmark configuration");
+    let cfg = config(model, activation);
     let mut model = Some(LandmarkModel::new(&cfg, device).expect("model builds"));
     let mut optimizer = AdamConfig::new().init();
     let x = Tensor::<4>::random([BATCH, 3, 96, 96], Distribution::Uniform(-1.0, 1.0), device);
@@ -437,15 +418,7 @@ fn whole_step(model: &str, activation: &str, device: &Device, runs: usize) -> [D
             phases.push([t1 - t0, t2 - t1, t3 - t2]);
         }
     }
-    std::array::from_fn(|i| {
-        let mut v: Vec<Duration> = phases.iter().map(|p| p[i]).collect();
-        v.sort();
-        v[v.len() / 2]
-    })
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
+    std::array::from_fn(|i| median_of(phases.iter().map(|p| p[i]).collect()))
 }
 
 fn profile(name: &str, activation: &str, ops: &[Op], device: &Device, runs: usize, detail: bool) {

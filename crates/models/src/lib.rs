@@ -26,6 +26,7 @@ mod lw;
 mod lwcsp;
 mod model;
 pub mod npy;
+mod sgemm;
 mod spec;
 mod summary;
 pub mod train_ops;

@@ -1,7 +1,7 @@
 //! The fdfat-rs two-stage trainer: landmark regression first, then the face-classification
 //! head on the frozen backbone. Losses, optimizers (a PyTorch-exact NAdam among them), the
 //! linear schedule, the loop with validation, atomic checkpoints with resume, `log.csv`,
-//! `log.png` and batch pictures.
+//! `log.png` and batch pictures; data-parallel training over several CUDA devices.
 #![warn(missing_docs)]
 
 mod baseline;

@@ -2,7 +2,8 @@
 //! per rayon task: forward, input gradient (matrix product + col2im) and weight gradient
 //! (matrix products summed over the batch). Stride-1 kernels wider than 1 go to [`shifted`].
 
-use super::shifted;
+use super::{geometry, shifted};
+use crate::sgemm::{Operand, sgemm};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -31,11 +32,7 @@ pub struct Dense {
 impl Dense {
     /// Output height and width; `None` when the kernel does not fit the padded input.
     pub fn out_hw(&self) -> Option<(usize, usize)> {
-        let span = |len: usize| {
-            (len + 2 * self.pad)
-                .checked_sub(self.k)
-                .map(|d| d / self.stride + 1)
-        };
+        let span = |len| geometry::out_len(len, self.k, self.stride, self.pad);
         Some((span(self.h)?, span(self.w)?))
     }
 
@@ -57,14 +54,7 @@ impl Dense {
     /// The output positions `o` whose input position `o * stride + tap - pad` lies in
     /// `0..len`, as a range within `0..out`.
     fn valid(&self, tap: usize, len: usize, out: usize) -> Range<usize> {
-        let s = self.stride;
-        let first = self.pad.saturating_sub(tap).div_ceil(s).min(out);
-        let end = if len + self.pad > tap {
-            ((len + self.pad - tap - 1) / s + 1).min(out)
-        } else {
-            0
-        };
-        first..end.max(first)
+        geometry::valid(tap, len, out, self.stride, self.pad)
     }
 
     /// Writes the im2col matrix `[c_in * k * k, ho * wo]` of one sample into `col`.
@@ -268,40 +258,27 @@ pub fn matmul(
     // `row * rs + col * cs` for rows and columns within the stated sizes, inside its slice, and
     // `c` is borrowed mutably so it cannot alias `a` or `b`.
     unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            1,
-            n as isize,
+        sgemm(
+            [m, n, k],
+            c,
+            [n, 1],
             accumulate,
-            a.as_ptr(),
-            a_cs as isize,
-            a_rs as isize,
-            b.as_ptr(),
-            b_cs as isize,
-            b_rs as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
+            Operand {
+                data: a,
+                rs: a_rs,
+                cs: a_cs,
+            },
+            Operand {
+                data: b,
+                rs: b_rs,
+                cs: b_cs,
+            },
         );
     }
 }
 
 /// A strided matrix view: element `(r, c)` at `data[r * rs + c * cs]`.
-#[derive(Debug, Clone, Copy)]
-pub struct View<'a> {
-    /// The values.
-    pub data: &'a [f32],
-    /// Row stride.
-    pub rs: usize,
-    /// Column stride.
-    pub cs: usize,
-}
+pub(super) use crate::sgemm::Operand as View;
 
 /// Length a `rows x cols` matrix with strides `rs`, `cs` spans.
 fn span(rows: usize, cols: usize, rs: usize, cs: usize) -> usize {
@@ -341,27 +318,7 @@ pub fn matmul_view(
     // the stated sizes, inside its slice, and the destination's elements distinct; `c` is
     // borrowed mutably, so it cannot alias `a` or `b`.
     unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            c_cs as isize,
-            c_rs as isize,
-            accumulate,
-            a.data.as_ptr(),
-            a.cs as isize,
-            a.rs as isize,
-            b.data.as_ptr(),
-            b.cs as isize,
-            b.rs as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
+        sgemm([m, n, k], c, [c_rs, c_cs], accumulate, a, b);
     }
 }
 

@@ -3,6 +3,7 @@
 //! are copied into a zero-bordered buffer first, so the tap loops need no bounds arithmetic, and
 //! at stride 1 each tap is one long loop over the padded grid.
 
+use super::geometry;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -42,25 +43,14 @@ impl Depthwise {
 
     /// Output height and width; `None` when the kernel does not fit the padded input.
     pub fn out_hw(&self) -> Option<(usize, usize)> {
-        let span = |len: usize| {
-            (len + 2 * self.pad)
-                .checked_sub(self.k)
-                .map(|d| d / self.stride + 1)
-        };
+        let span = |len| geometry::out_len(len, self.k, self.stride, self.pad);
         Some((span(self.h)?, span(self.w)?))
     }
 
     /// The output positions `o` whose input position `o * stride + tap - pad` lies in
     /// `0..len`, for a kernel tap, as a range within `0..out`.
     fn valid(&self, tap: usize, len: usize, out: usize) -> Range<usize> {
-        let s = self.stride;
-        let first = self.pad.saturating_sub(tap).div_ceil(s).min(out);
-        let end = if len + self.pad > tap {
-            ((len + self.pad - tap - 1) / s + 1).min(out)
-        } else {
-            0
-        };
-        first..end.max(first)
+        geometry::valid(tap, len, out, self.stride, self.pad)
     }
 
     /// The valid output rows for each kernel row and the valid output columns for each kernel

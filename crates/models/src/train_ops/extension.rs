@@ -16,6 +16,7 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, ExtensionType, Flex, backend_extension};
 use burn::tensor::{Shape, TensorData};
+use std::marker::PhantomData;
 
 /// Training-mode BatchNorm's output with the batch statistics it used.
 #[derive(ExtensionType)]
@@ -91,38 +92,6 @@ fn tensor(values: Vec<f32>, shape: impl Into<Shape>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape.into()))
 }
 
-/// The depth-wise geometry of input `x` and `weight`.
-fn depthwise(x: &FlexTensor, weight: &FlexTensor, stride: usize, pad: usize) -> Depthwise {
-    let [n, c_in, h, w] = x.shape().dims();
-    let [c_out, _, k, _] = weight.shape().dims();
-    Depthwise {
-        n,
-        c_in,
-        mult: c_out / c_in.max(1),
-        h,
-        w,
-        k,
-        stride,
-        pad,
-    }
-}
-
-/// The dense geometry of input `x` and `weight`.
-fn dense(x: &FlexTensor, weight: &FlexTensor, stride: usize, pad: usize) -> Dense {
-    let [n, c_in, h, w] = x.shape().dims();
-    let [c_out, _, k, _] = weight.shape().dims();
-    Dense {
-        n,
-        c_in,
-        c_out,
-        h,
-        w,
-        k,
-        stride,
-        pad,
-    }
-}
-
 fn planes(x: &FlexTensor) -> Planes {
     let shape = x.shape();
     let dims = shape.as_slice();
@@ -140,11 +109,7 @@ impl TrainKernels for Flex {
         stride: usize,
         padding: usize,
     ) -> FlexTensor {
-        let g = depthwise(&x, &weight, stride, padding);
-        let (x, weight) = (values(&x), values(&weight));
-        let (ho, wo) = g.out_hw().unwrap_or((0, 0));
-        let out = depthwise::depthwise_forward(slice(&x), slice(&weight), &g);
-        tensor(out, [g.n, g.c_out(), ho, wo])
+        conv_forward::<DepthwiseKernel>(x, weight, stride, padding)
     }
 
     fn dense_conv2d(
@@ -153,11 +118,7 @@ impl TrainKernels for Flex {
         stride: usize,
         padding: usize,
     ) -> FlexTensor {
-        let g = dense(&x, &weight, stride, padding);
-        let (x, weight) = (values(&x), values(&weight));
-        let (ho, wo) = g.out_hw().unwrap_or((0, 0));
-        let out = dense::dense_forward(slice(&x), slice(&weight), &g);
-        tensor(out, [g.n, g.c_out, ho, wo])
+        conv_forward::<DenseKernel>(x, weight, stride, padding)
     }
 
     fn batch_norm_train(
@@ -207,55 +168,157 @@ impl TrainKernels for Flex {
     }
 }
 
-/// Backward step of the depth-wise convolution; the state is the input and the weight.
-#[derive(Debug)]
-struct DepthwiseBackward {
-    stride: usize,
-    padding: usize,
+/// A convolution kernel over the geometry `G`: the forward `(x, weight)`, the input gradient
+/// `(grad, weight)` or the weight gradient `(x, grad)`.
+type ConvFn<G> = fn(&[f32], &[f32], &G) -> Vec<f32>;
+
+/// A convolution's kernels: its geometry, forward and the two gradients.
+trait ConvKernel: std::fmt::Debug + Send + 'static {
+    /// The geometry the kernels take.
+    type Geometry;
+    /// The forward convolution.
+    const FORWARD: ConvFn<Self::Geometry>;
+    /// The gradient with respect to the input.
+    const INPUT_GRAD: ConvFn<Self::Geometry>;
+    /// The gradient with respect to the weight.
+    const WEIGHT_GRAD: ConvFn<Self::Geometry>;
+    /// The geometry of input `x` and `weight`.
+    fn geometry(x: &FlexTensor, weight: &FlexTensor, stride: usize, pad: usize) -> Self::Geometry;
+    /// The output shape `[n, c_out, ho, wo]`.
+    fn out_shape(g: &Self::Geometry) -> [usize; 4];
 }
 
-impl Backward<Flex, 2> for DepthwiseBackward {
+/// The depth-wise convolution's kernels.
+#[derive(Debug)]
+struct DepthwiseKernel;
+
+impl ConvKernel for DepthwiseKernel {
+    type Geometry = Depthwise;
+    const FORWARD: ConvFn<Depthwise> = depthwise::depthwise_forward;
+    const INPUT_GRAD: ConvFn<Depthwise> = depthwise::depthwise_input_grad;
+    const WEIGHT_GRAD: ConvFn<Depthwise> = depthwise::depthwise_weight_grad;
+
+    fn geometry(x: &FlexTensor, weight: &FlexTensor, stride: usize, pad: usize) -> Depthwise {
+        let [n, c_in, h, w] = x.shape().dims();
+        let [c_out, _, k, _] = weight.shape().dims();
+        Depthwise {
+            n,
+            c_in,
+            mult: c_out / c_in.max(1),
+            h,
+            w,
+            k,
+            stride,
+            pad,
+        }
+    }
+
+    fn out_shape(g: &Depthwise) -> [usize; 4] {
+        let (ho, wo) = g.out_hw().unwrap_or((0, 0));
+        [g.n, g.c_out(), ho, wo]
+    }
+}
+
+/// The dense convolution's kernels.
+#[derive(Debug)]
+struct DenseKernel;
+
+impl ConvKernel for DenseKernel {
+    type Geometry = Dense;
+    const FORWARD: ConvFn<Dense> = dense::dense_forward;
+    const INPUT_GRAD: ConvFn<Dense> = dense::dense_input_grad;
+    const WEIGHT_GRAD: ConvFn<Dense> = dense::dense_weight_grad;
+
+    fn geometry(x: &FlexTensor, weight: &FlexTensor, stride: usize, pad: usize) -> Dense {
+        let [n, c_in, h, w] = x.shape().dims();
+        let [c_out, _, k, _] = weight.shape().dims();
+        Dense {
+            n,
+            c_in,
+            c_out,
+            h,
+            w,
+            k,
+            stride,
+            pad,
+        }
+    }
+
+    fn out_shape(g: &Dense) -> [usize; 4] {
+        let (ho, wo) = g.out_hw().unwrap_or((0, 0));
+        [g.n, g.c_out, ho, wo]
+    }
+}
+
+/// The forward convolution of kernel `K` on `Flex`.
+fn conv_forward<K: ConvKernel>(
+    x: FlexTensor,
+    weight: FlexTensor,
+    stride: usize,
+    padding: usize,
+) -> FlexTensor {
+    let g = K::geometry(&x, &weight, stride, padding);
+    let (x, weight) = (values(&x), values(&weight));
+    let out = K::FORWARD(slice(&x), slice(&weight), &g);
+    tensor(out, K::out_shape(&g))
+}
+
+/// Backward step of the convolution of kernel `K`; the state is the input and the weight.
+#[derive(Debug)]
+struct ConvBackward<K> {
+    stride: usize,
+    padding: usize,
+    kernel: PhantomData<K>,
+}
+
+impl<K: ConvKernel> Backward<Flex, 2> for ConvBackward<K> {
     type State = (FlexTensor, FlexTensor);
 
     fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_x, node_w] = ops.parents;
         let grad = values(&grads.consume::<Flex>(&ops.node));
         let (x, weight) = ops.state;
-        let g = depthwise(&x, &weight, self.stride, self.padding);
+        let g = K::geometry(&x, &weight, self.stride, self.padding);
         if let Some(node) = node_x {
-            let dx = depthwise::depthwise_input_grad(slice(&grad), slice(&weight), &g);
+            let dx = K::INPUT_GRAD(slice(&grad), slice(&weight), &g);
             grads.register::<Flex>(node.id, tensor(dx, x.shape()));
         }
         if let Some(node) = node_w {
-            let dw = depthwise::depthwise_weight_grad(slice(&x), slice(&grad), &g);
+            let dw = K::WEIGHT_GRAD(slice(&x), slice(&grad), &g);
             grads.register::<Flex>(node.id, tensor(dw, weight.shape()));
         }
     }
 }
 
-/// Backward step of the dense convolution; the state is the input and the weight.
-#[derive(Debug)]
-struct DenseBackward {
+/// The convolution of kernel `K` on `Autodiff<Flex, C>`, its backward step registered when
+/// tracked.
+fn conv_autodiff<K: ConvKernel, C: CheckpointStrategy>(
+    x: FloatTensor<Autodiff<Flex, C>>,
+    weight: FloatTensor<Autodiff<Flex, C>>,
     stride: usize,
     padding: usize,
-}
-
-impl Backward<Flex, 2> for DenseBackward {
-    type State = (FlexTensor, FlexTensor);
-
-    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node_x, node_w] = ops.parents;
-        let grad = values(&grads.consume::<Flex>(&ops.node));
-        let (x, weight) = ops.state;
-        let g = dense(&x, &weight, self.stride, self.padding);
-        if let Some(node) = node_x {
-            let dx = dense::dense_input_grad(slice(&grad), slice(&weight), &g);
-            grads.register::<Flex>(node.id, tensor(dx, x.shape()));
+) -> FloatTensor<Autodiff<Flex, C>> {
+    let step = ConvBackward::<K> {
+        stride,
+        padding,
+        kernel: PhantomData,
+    };
+    match step
+        .prepare::<C>([x.node(), weight.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let (x, weight) = (values(x.primitive()), values(weight.primitive()));
+            let out = conv_forward::<K>(x.clone(), weight.clone(), stride, padding);
+            prep.finish((x, weight), out)
         }
-        if let Some(node) = node_w {
-            let dw = dense::dense_weight_grad(slice(&x), slice(&grad), &g);
-            grads.register::<Flex>(node.id, tensor(dw, weight.shape()));
-        }
+        OpsKind::UnTracked(prep) => prep.finish(conv_forward::<K>(
+            x.into_primitive(),
+            weight.into_primitive(),
+            stride,
+            padding,
+        )),
     }
 }
 
@@ -297,37 +360,41 @@ impl Backward<Flex, 3> for BatchNormBackward {
     }
 }
 
-/// Backward step of ReLU6; the state is the input.
+/// Backward step of an element-wise activation; the state is the input, `backward` scales the
+/// upstream gradient in place by the activation's derivative there.
 #[derive(Debug)]
-struct Relu6Backward;
+struct UnaryBackward {
+    backward: fn(&[f32], &mut [f32]),
+}
 
-impl Backward<Flex, 1> for Relu6Backward {
+impl Backward<Flex, 1> for UnaryBackward {
     type State = FlexTensor;
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node] = ops.parents;
         let mut grad = owned(grads.consume::<Flex>(&ops.node));
         if let Some(node) = node {
-            pointwise::relu6_backward(slice(&ops.state), slice_mut(&mut grad));
+            (self.backward)(slice(&ops.state), slice_mut(&mut grad));
             grads.register::<Flex>(node.id, grad);
         }
     }
 }
 
-/// Backward step of SiLU; the state is the input.
-#[derive(Debug)]
-struct SiluBackward;
-
-impl Backward<Flex, 1> for SiluBackward {
-    type State = FlexTensor;
-
-    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node] = ops.parents;
-        let mut grad = owned(grads.consume::<Flex>(&ops.node));
-        if let Some(node) = node {
-            pointwise::silu_backward(slice(&ops.state), slice_mut(&mut grad));
-            grads.register::<Flex>(node.id, grad);
+/// The element-wise activation `forward` on `Autodiff<Flex, C>`, `backward` its
+/// [`UnaryBackward`] step.
+fn unary_autodiff<C: CheckpointStrategy>(
+    x: FloatTensor<Autodiff<Flex, C>>,
+    forward: fn(FlexTensor) -> FlexTensor,
+    backward: fn(&[f32], &mut [f32]),
+) -> FloatTensor<Autodiff<Flex, C>> {
+    let step = UnaryBackward { backward };
+    match step.prepare::<C>([x.node()]).compute_bound().stateful() {
+        OpsKind::Tracked(prep) => {
+            let x = values(x.primitive());
+            let out = forward(x.clone());
+            prep.finish(x, out)
         }
+        OpsKind::UnTracked(prep) => prep.finish(forward(x.into_primitive())),
     }
 }
 
@@ -360,24 +427,7 @@ impl<C: CheckpointStrategy> TrainKernels for Autodiff<Flex, C> {
         stride: usize,
         padding: usize,
     ) -> FloatTensor<Self> {
-        let step = DepthwiseBackward { stride, padding };
-        match step
-            .prepare::<C>([x.node(), weight.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let (x, weight) = (values(x.primitive()), values(weight.primitive()));
-                let out = Flex::depthwise_conv2d(x.clone(), weight.clone(), stride, padding);
-                prep.finish((x, weight), out)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(Flex::depthwise_conv2d(
-                x.into_primitive(),
-                weight.into_primitive(),
-                stride,
-                padding,
-            )),
-        }
+        conv_autodiff::<DepthwiseKernel, C>(x, weight, stride, padding)
     }
 
     fn dense_conv2d(
@@ -386,24 +436,7 @@ impl<C: CheckpointStrategy> TrainKernels for Autodiff<Flex, C> {
         stride: usize,
         padding: usize,
     ) -> FloatTensor<Self> {
-        let step = DenseBackward { stride, padding };
-        match step
-            .prepare::<C>([x.node(), weight.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let (x, weight) = (values(x.primitive()), values(weight.primitive()));
-                let out = Flex::dense_conv2d(x.clone(), weight.clone(), stride, padding);
-                prep.finish((x, weight), out)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(Flex::dense_conv2d(
-                x.into_primitive(),
-                weight.into_primitive(),
-                stride,
-                padding,
-            )),
-        }
+        conv_autodiff::<DenseKernel, C>(x, weight, stride, padding)
     }
 
     fn batch_norm_train(
@@ -436,33 +469,11 @@ impl<C: CheckpointStrategy> TrainKernels for Autodiff<Flex, C> {
     }
 
     fn relu6(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        match Relu6Backward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let x = values(x.primitive());
-                let out = Flex::relu6(x.clone());
-                prep.finish(x, out)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(Flex::relu6(x.into_primitive())),
-        }
+        unary_autodiff::<C>(x, Flex::relu6, pointwise::relu6_backward)
     }
 
     fn silu(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        match SiluBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let x = values(x.primitive());
-                let out = Flex::silu(x.clone());
-                prep.finish(x, out)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(Flex::silu(x.into_primitive())),
-        }
+        unary_autodiff::<C>(x, Flex::silu, pointwise::silu_backward)
     }
 
     fn prelu(x: FloatTensor<Self>, alpha: FloatTensor<Self>) -> FloatTensor<Self> {

@@ -20,6 +20,8 @@ mod depthwise;
 #[cfg(any(feature = "flex", test))]
 mod extension;
 #[cfg(any(feature = "flex", test))]
+mod geometry;
+#[cfg(any(feature = "flex", test))]
 mod norm;
 #[cfg(any(feature = "flex", test))]
 mod pointwise;

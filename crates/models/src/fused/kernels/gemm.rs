@@ -1,5 +1,7 @@
 //! A bounds-checked front to the `gemm` crate's single-threaded f32 matrix product.
 
+use crate::sgemm::{Operand, sgemm};
+
 /// A row-major matrix of `rows x cols` inside `data`, row `r` starting at `r * stride`.
 #[derive(Debug, Clone, Copy)]
 pub struct Strided {
@@ -51,26 +53,21 @@ pub fn matmul(
     // values, `rhs` of `k x n`) and writes (`dst` rows of `n` values) inside the slices, and
     // `dst` is a unique borrow, so it aliases neither operand.
     unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            dst_shape.stride as isize,
+        sgemm(
+            [m, n, k],
+            dst,
+            [dst_shape.stride, 1],
             accumulate,
-            lhs.as_ptr(),
-            1,
-            lhs_shape.stride as isize,
-            rhs.as_ptr(),
-            1,
-            n as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
+            Operand {
+                data: lhs,
+                rs: lhs_shape.stride,
+                cs: 1,
+            },
+            Operand {
+                data: rhs,
+                rs: n,
+                cs: 1,
+            },
         );
     }
 }
