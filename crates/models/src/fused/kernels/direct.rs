@@ -78,23 +78,14 @@ impl Direct {
     /// Computes `n` images from the input value `src` into the output value `dst`.
     pub fn run(&self, isa: Isa, n: usize, src: &[f32], dst: &mut [f32]) {
         let (image_in, image_out) = (self.src.shape.len(), self.dst.shape.len());
-        for b in 0..n {
-            let args = Image {
-                op: self,
-                src: &src[b * image_in..(b + 1) * image_in],
-                dst: &mut dst[b * image_out..(b + 1) * image_out],
-            };
+        for args in Image::each(self, n, (src, image_in), (dst, image_out)) {
             direct(isa, args);
         }
     }
 }
 
 /// One image of a [`Direct`] step.
-struct Image<'a> {
-    op: &'a Direct,
-    src: &'a [f32],
-    dst: &'a mut [f32],
-}
+type Image<'a> = super::Image<'a, Direct>;
 
 simd_kernel! {
     /// One image of a direct convolution.

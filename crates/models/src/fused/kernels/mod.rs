@@ -24,6 +24,30 @@ pub use gemm::Strided;
 pub use pool::{GlobalPool, PoolKind};
 pub use stem::{STEM_TAPS, Stem};
 
+/// One image of a layer `Op`: the op, the image's input values and where its output goes.
+struct Image<'a, Op> {
+    op: &'a Op,
+    src: &'a [f32],
+    dst: &'a mut [f32],
+}
+
+impl<'a, Op> Image<'a, Op> {
+    /// The first `n` images of `src` (`image_in` values each), each paired with its
+    /// `image_out` values of `dst`.
+    fn each(
+        op: &'a Op,
+        n: usize,
+        (src, image_in): (&'a [f32], usize),
+        (dst, image_out): (&'a mut [f32], usize),
+    ) -> impl Iterator<Item = Image<'a, Op>> {
+        assert!(src.len() >= n * image_in && dst.len() >= n * image_out);
+        src.chunks_exact(image_in)
+            .zip(dst.chunks_exact_mut(image_out))
+            .take(n)
+            .map(move |(src, dst)| Image { op, src, dst })
+    }
+}
+
 /// A square convolution window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {

@@ -41,11 +41,7 @@ impl GlobalPool {
 }
 
 /// One image of a [`GlobalPool`].
-struct Image<'a> {
-    op: &'a GlobalPool,
-    src: &'a [f32],
-    dst: &'a mut [f32],
-}
+type Image<'a> = super::Image<'a, GlobalPool>;
 
 simd_kernel! {
     /// One image of a global pool.

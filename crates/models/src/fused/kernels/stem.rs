@@ -40,23 +40,14 @@ impl Stem {
     /// Computes `n` images of `input` (`n x c x h x w`, NCHW) into the value `dst`.
     pub fn run(&self, isa: Isa, n: usize, input: &[f32], dst: &mut [f32]) {
         let (image_in, image_out) = (self.input.len(), self.dst.shape.len());
-        for b in 0..n {
-            let args = Image {
-                op: self,
-                src: &input[b * image_in..(b + 1) * image_in],
-                dst: &mut dst[b * image_out..(b + 1) * image_out],
-            };
+        for args in Image::each(self, n, (input, image_in), (dst, image_out)) {
             stem(isa, args);
         }
     }
 }
 
-/// One image of a [`Stem`].
-struct Image<'a> {
-    op: &'a Stem,
-    src: &'a [f32],
-    dst: &'a mut [f32],
-}
+/// One image of a [`Stem`] step.
+type Image<'a> = super::Image<'a, Stem>;
 
 simd_kernel! {
     /// One image of the stem convolution.
