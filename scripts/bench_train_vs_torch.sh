@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Training throughput at batch 64 of both models, burn (release, default flex backend with the
-# training kernels of fdfat_models::train_ops) against PyTorch on the same cores, in ONE run:
+# training kernels of fdfat-kernels) against PyTorch on the same cores, in ONE run:
 # the two are timed alternately, ROUNDS rounds each, and the medians compared.
 #   burn:    cargo bench -p fdfat-models --features flex --bench models -- --train-only
 #   PyTorch: scripts/torch_train_reference.py (same models, NAdam, L1, torch.set_num_threads)

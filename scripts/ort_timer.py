@@ -6,7 +6,7 @@
 onnxruntime CPU, 1 intra-op and 1 inter-op thread, all graph optimisations, random float
 input in [-1, 1). After 50 warm-up calls it prints `ready`; then for each line `N` read from
 stdin it times N calls and prints their latencies in seconds on one line. Used by
-`cargo bench -p fdfat-models --bench fused`.
+`cargo bench -p fdfat-infer --bench fused`.
 """
 
 import argparse

@@ -4,14 +4,15 @@ and LWCSPModel (SiLU), both with the face-cls head, defined here to match the bu
 crates/models layer for layer (429,206 and 482,165 trainable parameters).
 
     python3 scripts/torch_train_reference.py [--models LWModel LWCSPModel] [--batch 64]
-        [--steps 10] [--warmup 2] [--threads 2] [--profile [--profile-steps 3]]
+        [--steps 10] [--warmup 2] [--threads 2] [--device cpu|cuda] [--profile [--profile-steps 3]]
 
 One training step is forward, L1 loss on the 141 outputs, backward and a NAdam step (lr 1e-3),
-on random input in [-1, 1) and random targets in [-0.5, 0.5). Prints the median step time and
+on random input in [-1, 1) and random targets in [-0.5, 0.5), on the CPU or (`--device cuda`)
+a GPU, where each phase is timed to the device's completion (torch.cuda.synchronize). Prints the median step time and
 images/s per model, one line each, in the form `MODEL step_ms=... img_per_s=...` that
 scripts/bench_train_vs_torch.sh parses. `--profile` adds a per-op table (torch.profiler, the
 mean of `--profile-steps` steps) grouped into op kinds like those of
-`cargo bench -p fdfat-models --features flex --bench ops`, forward and backward apart, then
+`cargo bench -p fdfat-kernels --features flex --bench ops`, forward and backward apart, then
 torch's own top ops (scripts/PROFILE.md puts them side by side).
 """
 
@@ -185,21 +186,28 @@ def make(name):
 class Step:
     """One training step of `model` on fixed random data, with its phases timed."""
 
-    def __init__(self, model, batch):
-        self.model = model.train()
+    def __init__(self, model, batch, device="cpu"):
+        self.device = torch.device(device)
+        self.model = model.to(self.device).train()
         self.opt = torch.optim.NAdam(model.parameters(), lr=1e-3)
-        self.x = torch.rand(batch, 3, 96, 96) * 2 - 1
-        self.y = torch.rand(batch, 2 * POINTS + 1) - 0.5
+        self.x = (torch.rand(batch, 3, 96, 96) * 2 - 1).to(self.device)
+        self.y = (torch.rand(batch, 2 * POINTS + 1) - 0.5).to(self.device)
+
+    def now(self):
+        """The time once the device has finished what was queued."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        return time.perf_counter()
 
     def __call__(self):
-        t0 = time.perf_counter()
+        t0 = self.now()
         loss = torch.nn.functional.l1_loss(self.model(self.x), self.y)
-        t1 = time.perf_counter()
+        t1 = self.now()
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        t2 = time.perf_counter()
+        t2 = self.now()
         self.opt.step()
-        t3 = time.perf_counter()
+        t3 = self.now()
         return t1 - t0, t2 - t1, t3 - t2
 
 
@@ -308,13 +316,14 @@ def main():
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--profile-steps", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     for name in args.models:
-        step = Step(make(name), args.batch)
+        step = Step(make(name), args.batch, args.device)
         for _ in range(args.warmup):
             step()
         times = [step() for _ in range(args.steps)]
@@ -323,7 +332,8 @@ def main():
         print(
             f"{name} step_ms={total * 1e3:.1f} img_per_s={args.batch / total:.1f} "
             f"forward_ms={fwd:.1f} backward_ms={bwd:.1f} optimizer_ms={opt:.1f} "
-            f"threads={args.threads} torch={torch.__version__}",
+            f"threads={args.threads} device={args.device} batch={args.batch} "
+            f"torch={torch.__version__}",
             flush=True,
         )
         if args.profile:

@@ -4,7 +4,7 @@
 //! `cargo bench -p fdfat-models --bench models` (add `-- --quick` for fewer repetitions,
 //! `-- --train-only` for the training step alone, printed as `MODEL step_ms=.. img_per_s=..`
 //! lines as `scripts/torch_train_reference.py` prints them). `FDFAT_REFERENCE_OPS=1` times
-//! burn's own operations instead of the crate's training kernels (`fdfat_models::train_ops`).
+//! burn's own operations instead of the training kernels (`fdfat-kernels`).
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};

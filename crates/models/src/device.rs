@@ -41,7 +41,19 @@ fn cuda_devices(ids: Option<&[usize]>) -> Vec<Device> {
     #[cfg(feature = "cuda")]
     {
         match ids {
-            Some(ids) => ids.iter().map(|&i| Device::cuda(i)).collect(),
+            Some(ids) => {
+                let count = cuda_device_count();
+                let (present, missing): (Vec<usize>, Vec<usize>) =
+                    ids.iter().partition(|&&i| i < count);
+                for &index in &missing {
+                    eprintln!("warning: {}", no_cuda_device(index, count, "skipping it"));
+                }
+                if present.is_empty() {
+                    eprintln!("warning: no CUDA device of those asked for; using the CPU");
+                    return vec![cpu_device()];
+                }
+                present.into_iter().map(Device::cuda).collect()
+            }
             None => {
                 let all = Device::enumerate(burn::tensor::DeviceType::Cuda).into_vec();
                 if all.is_empty() {
@@ -139,10 +151,18 @@ fn wgpu_device() -> (Device, Option<String>) {
     }
 }
 
-/// CUDA device `index`, or the CPU with a warning when CUDA is not built in.
+/// CUDA device `index`, or the CPU with a warning when CUDA is not built in or the device is
+/// not present (no NVIDIA driver, or fewer devices).
 fn cuda_device(index: usize) -> (Device, Option<String>) {
     #[cfg(feature = "cuda")]
     {
+        let count = cuda_device_count();
+        if index >= count {
+            return (
+                cpu_device(),
+                Some(no_cuda_device(index, count, "using the CPU")),
+            );
+        }
         (Device::cuda(index), None)
     }
     #[cfg(not(feature = "cuda"))]
@@ -154,10 +174,32 @@ fn cuda_device(index: usize) -> (Device, Option<String>) {
     }
 }
 
+/// How many CUDA devices the driver reports: 0 without an NVIDIA driver (burn asks without
+/// loading `libcuda` when it is absent, where a device's first use would panic).
+#[cfg(feature = "cuda")]
+fn cuda_device_count() -> usize {
+    Device::enumerate(burn::tensor::DeviceType::Cuda)
+        .into_vec()
+        .len()
+}
+
+/// The warning for CUDA device `index` when the driver reports `count` devices.
+#[cfg(feature = "cuda")]
+fn no_cuda_device(index: usize, count: usize, instead: &str) -> String {
+    if count == 0 {
+        format!("device `cuda:{index}`: no CUDA device found (no NVIDIA driver or GPU); {instead}")
+    } else {
+        format!("device `cuda:{index}`: the driver reports {count} CUDA device(s); {instead}")
+    }
+}
+
 /// The fastest device this build has, and its name.
 fn best_device() -> (Device, &'static str) {
     #[cfg(feature = "cuda")]
     {
+        if cuda_device_count() == 0 {
+            return (cpu_device(), "the CPU (no CUDA device found)");
+        }
         (Device::cuda(0usize), "cuda:0")
     }
     #[cfg(all(not(feature = "cuda"), feature = "wgpu"))]

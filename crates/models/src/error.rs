@@ -94,7 +94,7 @@ pub enum ModelError {
         /// ` (and N more)` when several tensors are missing.
         more: String,
     },
-    /// A layer the fused inference engine cannot compute.
+    /// A layer the fused inference engine (`fdfat-infer`) cannot compute.
     #[error("cannot build the fused inference engine: layer `{layer}`: {reason}")]
     Fused {
         /// The layer's module path.

@@ -1,7 +1,12 @@
-//! The fdfat facial-landmark networks on burn: LWModel (~429K parameters) and LWCSPModel
-//! (~482K) for 96x96 crops, exact to the published PyTorch models, with their heads (landmarks,
-//! face score, head pose), freezing for stage-2 training, the per-block cost table, and weight
-//! import from the original `best.pt` files and the project's own burnpack checkpoints.
+//! The fdfat facial-landmark networks on burn, their architecture and checkpoints: LWModel
+//! (~429K parameters) and LWCSPModel (~482K) for 96x96 crops, exact to the published PyTorch
+//! models, with their heads (landmarks, face score, head pose), freezing for stage-2 training,
+//! the per-block cost table, and weight import from the original `best.pt` files and the
+//! project's own burnpack checkpoints.
+//!
+//! The blocks run their training-step operations through `fdfat-kernels`; `fdfat-infer`
+//! compiles a model into a fused CPU inference engine, reading its layers through
+//! [`LandmarkModel`]'s accessors and the [`blocks`], [`lw`] and [`lwcsp`] modules.
 //!
 //! ```no_run
 //! use fdfat_models::{LandmarkModel, device_for, load_checkpoint};
@@ -16,20 +21,17 @@
 //! ```
 #![warn(missing_docs)]
 
-mod blocks;
+pub mod blocks;
 mod checkpoint;
 mod cost;
 mod device;
 mod error;
-pub mod fused;
-mod lw;
-mod lwcsp;
+pub mod lw;
+pub mod lwcsp;
 mod model;
 pub mod npy;
-mod sgemm;
 mod spec;
 mod summary;
-pub mod train_ops;
 
 pub use checkpoint::{
     CheckpointFormat, LoadReport, checkpoint_metadata, load_checkpoint, save_weights,
@@ -37,6 +39,6 @@ pub use checkpoint::{
 };
 pub use device::{device_for, device_for_config, training_devices_for_config};
 pub use error::ModelError;
-pub use model::LandmarkModel;
+pub use model::{Backbone, LandmarkModel, Mainstream};
 pub use spec::{MAX_MULTIPLIER, ModelSpec};
 pub use summary::{BlockRow, ModelSummary, model_summary};

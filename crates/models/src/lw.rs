@@ -24,7 +24,7 @@ pub struct LwBackbone {
 
 impl LwBackbone {
     /// The backbone `spec` describes.
-    pub fn new(spec: &ModelSpec, device: &Device) -> Self {
+    pub(crate) fn new(spec: &ModelSpec, device: &Device) -> Self {
         let c = spec.width(16);
         Self {
             conv11: StemConv::new(3, 16, device),
@@ -37,7 +37,7 @@ impl LwBackbone {
     }
 
     /// Width of the output feature map for a model of `spec`.
-    pub fn out_channels(spec: &ModelSpec) -> usize {
+    pub(crate) fn out_channels(spec: &ModelSpec) -> usize {
         spec.width(16)
     }
 
@@ -65,6 +65,23 @@ impl LwBackbone {
             rows.feature(name, block, block.walk(x))
         })
     }
+
+    /// The stem (module path `backbone.conv11`).
+    pub fn stem(&self) -> &StemConv {
+        &self.conv11
+    }
+
+    /// The IdentifyBlocks after the stem, in order, with their module paths in a
+    /// [`LandmarkModel`](crate::LandmarkModel) (`backbone.conv21` to `backbone.conv25`).
+    pub fn blocks(&self) -> [(&'static str, &IdentifyBlock); 5] {
+        [
+            ("backbone.conv21", &self.conv21),
+            ("backbone.conv22", &self.conv22),
+            ("backbone.conv23", &self.conv23),
+            ("backbone.conv24", &self.conv24),
+            ("backbone.conv25", &self.conv25),
+        ]
+    }
 }
 
 /// IdentifyBlocks to 1/8 resolution, then three pyramid levels (1/8, 1/16, 1/16) whose global
@@ -84,7 +101,7 @@ pub struct LwMainstream {
 
 impl LwMainstream {
     /// The mainstream `spec` describes.
-    pub fn new(spec: &ModelSpec, device: &Device) -> Self {
+    pub(crate) fn new(spec: &ModelSpec, device: &Device) -> Self {
         let (c16, c32, c64, c128) = (
             spec.width(16),
             spec.width(32),
@@ -106,7 +123,7 @@ impl LwMainstream {
     }
 
     /// Length of the concatenated feature vector for a model of `spec`.
-    pub fn out_features(spec: &ModelSpec) -> usize {
+    pub(crate) fn out_features(spec: &ModelSpec) -> usize {
         3 * spec.width(128)
     }
 
@@ -150,5 +167,30 @@ impl LwMainstream {
                 rows.feature(name, block, block.walk(x))
             })
             .map(|_| ())
+    }
+
+    /// The IdentifyBlocks before the pyramid, in order, with their module paths in a
+    /// [`LandmarkModel`](crate::LandmarkModel) (`mainstream.conv11`, `mainstream.conv21` to
+    /// `mainstream.conv25`).
+    pub fn blocks(&self) -> [(&'static str, &IdentifyBlock); 6] {
+        [
+            ("mainstream.conv11", &self.conv11),
+            ("mainstream.conv21", &self.conv21),
+            ("mainstream.conv22", &self.conv22),
+            ("mainstream.conv23", &self.conv23),
+            ("mainstream.conv24", &self.conv24),
+            ("mainstream.conv25", &self.conv25),
+        ]
+    }
+
+    /// The three pyramid IdentifyBlocks, in order, each on the previous one's output, with
+    /// their module paths (`mainstream.convp1` to `mainstream.convp3`); the global average
+    /// pools of their outputs are concatenated.
+    pub fn pyramid(&self) -> [(&'static str, &IdentifyBlock); 3] {
+        [
+            ("mainstream.convp1", &self.convp1),
+            ("mainstream.convp2", &self.convp2),
+            ("mainstream.convp3", &self.convp3),
+        ]
     }
 }

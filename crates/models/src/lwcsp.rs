@@ -18,7 +18,7 @@ pub struct CspBackbone {
 
 impl CspBackbone {
     /// The backbone `spec` describes.
-    pub fn new(spec: &ModelSpec, device: &Device) -> Self {
+    pub(crate) fn new(spec: &ModelSpec, device: &Device) -> Self {
         let (c8, c16, c32) = (spec.width(8), spec.width(16), spec.width(32));
         Self {
             conv11: ConvBn::new(ConvSpec::new(3, c8, 3, 2), device),
@@ -28,7 +28,7 @@ impl CspBackbone {
     }
 
     /// Width of the output feature map for a model of `spec`.
-    pub fn out_channels(spec: &ModelSpec) -> usize {
+    pub(crate) fn out_channels(spec: &ModelSpec) -> usize {
         spec.width(32)
     }
 
@@ -44,6 +44,17 @@ impl CspBackbone {
         let x = rows.feature("backbone.conv11", &self.conv11, self.conv11.walk(input))?;
         let x = rows.feature("backbone.c2f1", &self.c2f1, self.c2f1.walk(x))?;
         rows.feature("backbone.c2f2", &self.c2f2, self.c2f2.walk(x))
+    }
+
+    /// The stride-2 stem convolution (module path `backbone.conv11`).
+    pub fn stem(&self) -> &ConvBn {
+        &self.conv11
+    }
+
+    /// The two C2f blocks after the stem, in order, with their module paths in a
+    /// [`LandmarkModel`](crate::LandmarkModel) (`backbone.c2f1`, `backbone.c2f2`).
+    pub fn c2f_blocks(&self) -> [(&'static str, &C2f); 2] {
+        [("backbone.c2f1", &self.c2f1), ("backbone.c2f2", &self.c2f2)]
     }
 }
 
@@ -63,7 +74,7 @@ pub struct CspMainstream {
 
 impl CspMainstream {
     /// The mainstream `spec` describes.
-    pub fn new(spec: &ModelSpec, device: &Device) -> Self {
+    pub(crate) fn new(spec: &ModelSpec, device: &Device) -> Self {
         let (c32, c64, c96) = (spec.width(32), spec.width(64), spec.width(96));
         Self {
             conv11: ConvBn::new(ConvSpec::new(c32, c32, 3, 2), device),
@@ -78,7 +89,7 @@ impl CspMainstream {
     }
 
     /// Length of the concatenated feature vector for a model of `spec`.
-    pub fn out_features(spec: &ModelSpec) -> usize {
+    pub(crate) fn out_features(spec: &ModelSpec) -> usize {
         3 * spec.width(96)
     }
 
@@ -114,4 +125,38 @@ impl CspMainstream {
         rows.feature("mainstream.convp32", &self.convp32, self.convp32.walk(x))?;
         Ok(())
     }
+
+    /// The four stages in order, each a stride-2 convolution then a C2f, with their module
+    /// paths in a [`LandmarkModel`](crate::LandmarkModel) (`mainstream.conv11` and
+    /// `mainstream.conv12` to `mainstream.convp31` and `mainstream.convp32`); the global max
+    /// pools of the last three stages' outputs are concatenated.
+    pub fn stages(&self) -> [CspStage<'_>; 4] {
+        [
+            CspStage {
+                conv: ("mainstream.conv11", &self.conv11),
+                c2f: ("mainstream.conv12", &self.conv12),
+            },
+            CspStage {
+                conv: ("mainstream.conv21", &self.conv21),
+                c2f: ("mainstream.conv22", &self.conv22),
+            },
+            CspStage {
+                conv: ("mainstream.convp21", &self.convp21),
+                c2f: ("mainstream.convp22", &self.convp22),
+            },
+            CspStage {
+                conv: ("mainstream.convp31", &self.convp31),
+                c2f: ("mainstream.convp32", &self.convp32),
+            },
+        ]
+    }
+}
+
+/// One stage of a [`CspMainstream`], its blocks with their module paths.
+#[derive(Debug, Clone, Copy)]
+pub struct CspStage<'a> {
+    /// The stride-2 convolution.
+    pub conv: (&'static str, &'a ConvBn),
+    /// The C2f on the convolution's output.
+    pub c2f: (&'static str, &'a C2f),
 }

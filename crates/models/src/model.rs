@@ -18,7 +18,7 @@ use std::ops::Range;
     reason = "one per model, built once; burn modules cannot be boxed"
 )]
 #[derive(Module, Debug)]
-pub(crate) enum Backbone {
+pub enum Backbone {
     /// LWModel's PReLU stem and IdentifyBlocks.
     Lw(LwBackbone),
     /// LWCSPModel's Conv and C2f blocks.
@@ -31,7 +31,7 @@ pub(crate) enum Backbone {
     reason = "one per model, built once; burn modules cannot be boxed"
 )]
 #[derive(Module, Debug)]
-pub(crate) enum Mainstream {
+pub enum Mainstream {
     /// LWModel's IdentifyBlock pyramid with average pools.
     Lw(LwMainstream),
     /// LWCSPModel's Conv + C2f pyramid with max pools.
@@ -258,6 +258,42 @@ impl LandmarkModel {
     /// Trainable parameters (BatchNorm running statistics excluded), frozen ones included.
     pub fn num_trainable_params(&self) -> usize {
         count_elements(self).0
+    }
+
+    /// The feature extractor (module path `backbone`).
+    pub fn backbone(&self) -> &Backbone {
+        &self.backbone
+    }
+
+    /// The landmark branch on the backbone's features (module path `mainstream`).
+    pub fn mainstream(&self) -> &Mainstream {
+        &self.mainstream
+    }
+
+    /// The landmark head on the mainstream's pooled features (module path `logit`): the first
+    /// [`Self::landmark_outputs`] values of an output row.
+    pub fn logit(&self) -> &RegressHead {
+        &self.logit
+    }
+
+    /// The face-cls head on the backbone's features (module path `classifier`), when the
+    /// model has it: the value at [`Self::face_cls_index`].
+    pub fn classifier(&self) -> Option<&FaceClsHead> {
+        self.classifier.as_ref()
+    }
+
+    /// The pose head on the backbone's features (module path `aux`), when the model has it:
+    /// the values at [`Self::pose_range`].
+    pub fn aux(&self) -> Option<&PoseHead> {
+        self.aux.as_ref()
+    }
+
+    /// The activation every block shares (module path `act`; a PReLU has one slope for the
+    /// whole model). LWModel's stem has its own PReLU ([`StemConv::prelu`]).
+    ///
+    /// [`StemConv::prelu`]: crate::blocks::StemConv::prelu
+    pub fn activation(&self) -> &Activation {
+        &self.act
     }
 }
 

@@ -10,7 +10,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use fdfat_config::Config;
 use fdfat_config::DeviceSpec;
 use fdfat_data::{CropBox, CropTransform, crop_input, crop_resize_rgb};
-use fdfat_models::fused::FusedModel;
+use fdfat_infer::FusedModel;
 use fdfat_models::{LandmarkModel, ModelSpec, device_for, load_checkpoint};
 use image::RgbImage;
 use std::fmt;

@@ -1,7 +1,6 @@
 //! The configured activation function, one instance shared by every block of a model as the
 //! original shares one `torch.nn` module (so a PReLU activation has a single learnable slope).
 
-use crate::train_ops;
 use burn::module::Module;
 use burn::nn::{PRelu, PReluConfig};
 use burn::tensor::{Device, Tensor, activation as act};
@@ -42,7 +41,7 @@ enum Function {
 
 impl Activation {
     /// The activation `kind`, with its slope on `device` when it is `PReLU`.
-    pub fn new(kind: Kind, device: &Device) -> Self {
+    pub(crate) fn new(kind: Kind, device: &Device) -> Self {
         let function = match kind {
             Kind::Prelu => return Self::Prelu(PReluConfig::new().init(device)),
             Kind::Relu6 => Function::Relu6,
@@ -58,16 +57,16 @@ impl Activation {
         Self::Fixed(FixedActivation { function })
     }
 
-    /// The function as [`train_ops::batch_norm_act`] applies it after a BatchNorm, when it
-    /// can.
-    pub fn after_batch_norm(&self) -> Option<train_ops::NormAct> {
+    /// The function as [`fdfat_kernels::batch_norm_act`] applies it after a BatchNorm, when
+    /// it can.
+    pub(crate) fn after_batch_norm(&self) -> Option<fdfat_kernels::NormAct> {
         match self {
             Self::Fixed(FixedActivation {
                 function: Function::Relu6,
-            }) => Some(train_ops::NormAct::Relu6),
+            }) => Some(fdfat_kernels::NormAct::Relu6),
             Self::Fixed(FixedActivation {
                 function: Function::Silu,
-            }) => Some(train_ops::NormAct::Silu),
+            }) => Some(fdfat_kernels::NormAct::Silu),
             _ => None,
         }
     }
@@ -75,12 +74,12 @@ impl Activation {
     /// Applies the function element-wise.
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         let function = match self {
-            Self::Prelu(prelu) => return train_ops::prelu(prelu, x),
+            Self::Prelu(prelu) => return fdfat_kernels::prelu(prelu, x),
             Self::Fixed(fixed) => fixed.function,
         };
         match function {
-            Function::Relu6 => train_ops::relu6(x),
-            Function::Silu => train_ops::silu(x),
+            Function::Relu6 => fdfat_kernels::relu6(x),
+            Function::Silu => fdfat_kernels::silu(x),
             Function::Relu => act::relu(x),
             Function::Hardswish => act::hard_swish(x),
             Function::LeakyRelu => act::leaky_relu(x, LEAKY_SLOPE),

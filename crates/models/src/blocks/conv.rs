@@ -3,7 +3,6 @@
 
 use super::activation::Activation;
 use crate::cost::{self, Feature, Walk};
-use crate::train_ops;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PRelu, PReluConfig, PaddingConfig2d};
@@ -100,7 +99,7 @@ pub struct ConvBn {
 
 impl ConvBn {
     /// The block `spec` describes, on `device`.
-    pub fn new(spec: ConvSpec, device: &Device) -> Self {
+    pub(crate) fn new(spec: ConvSpec, device: &Device) -> Self {
         Self {
             conv: spec.conv(device),
             bn: batch_norm(spec.c_out, device),
@@ -110,17 +109,32 @@ impl ConvBn {
 
     /// Applies the block, with `act` when it has an activation.
     pub fn forward(&self, x: Tensor<4>, act: &Activation) -> Tensor<4> {
-        let y = train_ops::conv2d(&self.conv, x);
+        let y = fdfat_kernels::conv2d(&self.conv, x);
         match (self.activate, act.after_batch_norm()) {
-            (true, Some(fused)) => train_ops::batch_norm_act(&self.bn, y, fused),
-            (true, None) => act.forward(train_ops::batch_norm(&self.bn, y)),
-            (false, _) => train_ops::batch_norm(&self.bn, y),
+            (true, Some(fused)) => fdfat_kernels::batch_norm_act(&self.bn, y, fused),
+            (true, None) => act.forward(fdfat_kernels::batch_norm(&self.bn, y)),
+            (false, _) => fdfat_kernels::batch_norm(&self.bn, y),
         }
     }
 
     /// Output shape and multiply-adds on `input`.
-    pub fn walk(&self, input: Feature) -> Walk {
+    pub(crate) fn walk(&self, input: Feature) -> Walk {
         cost::conv2d(&self.conv, input)
+    }
+
+    /// The convolution.
+    pub fn conv(&self) -> &Conv2d {
+        &self.conv
+    }
+
+    /// The BatchNorm after the convolution.
+    pub fn bn(&self) -> &BatchNorm {
+        &self.bn
+    }
+
+    /// Whether the model's activation follows the BatchNorm (false for linear blocks).
+    pub fn has_activation(&self) -> bool {
+        self.activate
     }
 }
 
@@ -134,7 +148,7 @@ pub struct StemConv {
 
 impl StemConv {
     /// The stem from `c_in` to `c_out` channels, on `device`.
-    pub fn new(c_in: usize, c_out: usize, device: &Device) -> Self {
+    pub(crate) fn new(c_in: usize, c_out: usize, device: &Device) -> Self {
         Self {
             conv: ConvSpec::new(c_in, c_out, 3, 2).conv(device),
             bn: batch_norm(c_out, device),
@@ -144,13 +158,28 @@ impl StemConv {
 
     /// Applies the stem.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = train_ops::batch_norm(&self.bn, train_ops::conv2d(&self.conv, x));
-        train_ops::prelu(&self.act, y)
+        let y = fdfat_kernels::batch_norm(&self.bn, fdfat_kernels::conv2d(&self.conv, x));
+        fdfat_kernels::prelu(&self.act, y)
     }
 
     /// Output shape and multiply-adds on `input`.
-    pub fn walk(&self, input: Feature) -> Walk {
+    pub(crate) fn walk(&self, input: Feature) -> Walk {
         cost::conv2d(&self.conv, input)
+    }
+
+    /// The convolution.
+    pub fn conv(&self) -> &Conv2d {
+        &self.conv
+    }
+
+    /// The BatchNorm after the convolution.
+    pub fn bn(&self) -> &BatchNorm {
+        &self.bn
+    }
+
+    /// The stem's own PReLU (one slope), applied after the BatchNorm.
+    pub fn prelu(&self) -> &PRelu {
+        &self.act
     }
 }
 

@@ -16,7 +16,7 @@ pub struct Bottleneck {
 
 impl Bottleneck {
     /// A bottleneck of `channels` channels (expansion 1.0, no shortcut).
-    pub fn new(channels: usize, device: &Device) -> Self {
+    pub(crate) fn new(channels: usize, device: &Device) -> Self {
         Self {
             cv1: ConvBn::new(ConvSpec::new(channels, channels, 3, 1), device),
             cv2: ConvBn::new(ConvSpec::new(channels, channels, 3, 1), device),
@@ -29,10 +29,20 @@ impl Bottleneck {
     }
 
     /// Output shape and multiply-adds on `input`.
-    pub fn walk(&self, input: Feature) -> Walk {
+    pub(crate) fn walk(&self, input: Feature) -> Walk {
         let (f, a) = self.cv1.walk(input)?;
         let (out, b) = self.cv2.walk(f)?;
         Ok((out, a + b))
+    }
+
+    /// The first 3x3 convolution.
+    pub fn cv1(&self) -> &ConvBn {
+        &self.cv1
+    }
+
+    /// The second 3x3 convolution.
+    pub fn cv2(&self) -> &ConvBn {
+        &self.cv2
     }
 }
 
@@ -46,7 +56,7 @@ pub struct C2f {
 
 impl C2f {
     /// A C2f from `c_in` to `c_out` channels with halves of `int(c_out * 0.5)` channels.
-    pub fn new(c_in: usize, c_out: usize, device: &Device) -> Self {
+    pub(crate) fn new(c_in: usize, c_out: usize, device: &Device) -> Self {
         let half = c_out / 2;
         Self {
             cv1: ConvBn::new(ConvSpec::new(c_in, 2 * half, 1, 1), device),
@@ -72,7 +82,7 @@ impl C2f {
     }
 
     /// Output shape and multiply-adds on `input`.
-    pub fn walk(&self, input: Feature) -> Walk {
+    pub(crate) fn walk(&self, input: Feature) -> Walk {
         let (split, mut macs) = self.cv1.walk(input)?;
         let mut half = Feature {
             channels: split.channels / 2,
@@ -87,5 +97,20 @@ impl C2f {
         }
         let (out, m) = self.cv2.walk(Feature { channels, ..split })?;
         Ok((out, macs + m))
+    }
+
+    /// The first 1x1 convolution, whose output channels are the two halves.
+    pub fn cv1(&self) -> &ConvBn {
+        &self.cv1
+    }
+
+    /// The last 1x1 convolution, on the halves and every bottleneck output concatenated.
+    pub fn cv2(&self) -> &ConvBn {
+        &self.cv2
+    }
+
+    /// The bottlenecks, each on the previous one's output (the first on the second half).
+    pub fn bottlenecks(&self) -> &[Bottleneck] {
+        &self.m
     }
 }

@@ -15,7 +15,7 @@ pub struct RegressHead {
 
 impl RegressHead {
     /// Linear layers through the given widths: `[a, b, c]` gives `a -> b -> c`.
-    pub fn new(widths: &[usize], device: &Device) -> Self {
+    pub(crate) fn new(widths: &[usize], device: &Device) -> Self {
         let layers = widths
             .windows(2)
             .map(|w| LinearConfig::new(w[0], w[1]).init(device))
@@ -32,19 +32,24 @@ impl RegressHead {
     }
 
     /// Multiply-adds for one input vector.
-    pub fn macs(&self) -> u64 {
+    pub(crate) fn macs(&self) -> u64 {
         self.layers.iter().map(cost::linear).sum()
+    }
+
+    /// The linear layers, each followed by tanh.
+    pub fn layers(&self) -> &[Linear] {
+        &self.layers
     }
 }
 
 /// Global max over the spatial axes: `[N, C, H, W] -> [N, C]`.
-pub fn global_max_pool(x: Tensor<4>) -> Tensor<2> {
+pub(crate) fn global_max_pool(x: Tensor<4>) -> Tensor<2> {
     let [n, c, _, _] = x.dims();
     x.flatten::<3>(2, 3).max_dim(2).reshape([n, c])
 }
 
 /// Global mean over the spatial axes: `[N, C, H, W] -> [N, C]`.
-pub fn global_avg_pool(x: Tensor<4>) -> Tensor<2> {
+pub(crate) fn global_avg_pool(x: Tensor<4>) -> Tensor<2> {
     let [n, c, _, _] = x.dims();
     x.flatten::<3>(2, 3).mean_dim(2).reshape([n, c])
 }
@@ -60,7 +65,7 @@ pub struct FaceClsHead {
 
 impl FaceClsHead {
     /// The head on `c_in` backbone channels, widening to `c_mid` then `c_out` channels.
-    pub fn new(c_in: usize, c_mid: usize, c_out: usize, device: &Device) -> Self {
+    pub(crate) fn new(c_in: usize, c_mid: usize, c_out: usize, device: &Device) -> Self {
         Self {
             conv1: ConvBn::new(ConvSpec::depthwise(c_in, c_mid, 3, 2), device),
             conv2: ConvBn::new(ConvSpec::depthwise(c_mid, c_out, 3, 2), device),
@@ -75,10 +80,25 @@ impl FaceClsHead {
     }
 
     /// Output shape (the score) and multiply-adds on `input`.
-    pub fn walk(&self, input: Feature) -> Walk {
+    pub(crate) fn walk(&self, input: Feature) -> Walk {
         let (f, a) = self.conv1.walk(input)?;
         let (_, b) = self.conv2.walk(f)?;
         Ok((Feature::square(1, 1), a + b + cost::linear(&self.fc)))
+    }
+
+    /// The first stride-2 depth-wise convolution.
+    pub fn conv1(&self) -> &ConvBn {
+        &self.conv1
+    }
+
+    /// The second stride-2 depth-wise convolution.
+    pub fn conv2(&self) -> &ConvBn {
+        &self.conv2
+    }
+
+    /// The linear layer on the pooled features, before the sigmoid.
+    pub fn fc(&self) -> &Linear {
+        &self.fc
     }
 }
 
@@ -92,7 +112,7 @@ pub struct PoseHead {
 
 impl PoseHead {
     /// The head on `c_in` backbone channels with widths scaled by `width`.
-    pub fn new(c_in: usize, width: impl Fn(usize) -> usize, device: &Device) -> Self {
+    pub(crate) fn new(c_in: usize, width: impl Fn(usize) -> usize, device: &Device) -> Self {
         let (c32, c64, c128) = (width(32), width(64), width(128));
         let convs = [(c_in, c32, 2), (c32, c64, 1), (c64, c64, 2), (c64, c128, 1)]
             .into_iter()
@@ -113,7 +133,7 @@ impl PoseHead {
     }
 
     /// Output shape (the 3 values) and multiply-adds on `input`.
-    pub fn walk(&self, mut input: Feature) -> Walk {
+    pub(crate) fn walk(&self, mut input: Feature) -> Walk {
         let mut macs = 0;
         for conv in &self.convs {
             let (f, m) = conv.walk(input)?;
@@ -121,5 +141,15 @@ impl PoseHead {
             macs += m;
         }
         Ok((Feature::square(3, 1), macs + self.head.macs()))
+    }
+
+    /// The four 3x3 convolutions with bias.
+    pub fn convs(&self) -> &[ConvBn] {
+        &self.convs
+    }
+
+    /// The Linear-Tanh layers on the pooled features.
+    pub fn head(&self) -> &RegressHead {
+        &self.head
     }
 }

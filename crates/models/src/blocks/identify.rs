@@ -21,7 +21,13 @@ pub struct IdentifyBlock {
 
 impl IdentifyBlock {
     /// A 3x3 block from `c_in` to `c_out` channels that expands to `int(expand * c_in)`.
-    pub fn new(c_in: usize, c_out: usize, expand: usize, stride: usize, device: &Device) -> Self {
+    pub(crate) fn new(
+        c_in: usize,
+        c_out: usize,
+        expand: usize,
+        stride: usize,
+        device: &Device,
+    ) -> Self {
         let hidden = expand * c_in;
         let residual = c_in == c_out;
         Self {
@@ -48,7 +54,7 @@ impl IdentifyBlock {
 
     /// Output shape and multiply-adds on `input`; an error when the residual path and the
     /// convolutions would disagree on the output size.
-    pub fn walk(&self, input: Feature) -> Walk {
+    pub(crate) fn walk(&self, input: Feature) -> Walk {
         let (f, a) = self.conv1.walk(input)?;
         let (f, b) = self.conv2.walk(f)?;
         let (out, c) = self.conv3.walk(f)?;
@@ -65,5 +71,30 @@ impl IdentifyBlock {
             }
         }
         Ok((out, a + b + c))
+    }
+
+    /// The 1x1 expansion, with the activation.
+    pub fn conv1(&self) -> &ConvBn {
+        &self.conv1
+    }
+
+    /// The depth-wise 3x3 convolution (stride 1 or 2), with the activation.
+    pub fn conv2(&self) -> &ConvBn {
+        &self.conv2
+    }
+
+    /// The 1x1 squeeze, without activation.
+    pub fn conv3(&self) -> &ConvBn {
+        &self.conv3
+    }
+
+    /// Whether the block adds its input to its output (input and output widths match).
+    pub fn has_residual(&self) -> bool {
+        self.residual
+    }
+
+    /// The 2x2 stride-2 max pool on the residual path of a stride-2 block with a residual.
+    pub fn residual_pool(&self) -> Option<&MaxPool2d> {
+        self.pool.as_ref()
     }
 }

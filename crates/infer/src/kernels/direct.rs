@@ -1,0 +1,304 @@
+//! Dense kxk convolutions with few output channels computed directly on the NHWC map, with
+//! no im2col copy: for each block of 32 (or 16) output channels, 4 neighbouring output pixels
+//! accumulate in registers over every (tap, input channel), each step one weight row loaded
+//! once and one broadcast input value per pixel. At high resolution and narrow width (the CSP
+//! bottlenecks) this beats gathering windows into a matrix, whose copy costs more than the
+//! arithmetic.
+
+use super::{Strided, Window};
+use crate::activation::Act;
+use crate::isa::{Isa, simd_kernel};
+use crate::plan::View;
+use crate::simd::{F32x16, LANES, copy_small, lanes, lanes_mut};
+
+/// Registers of two pixels each in the paired (at most 8 channels) kernel.
+const PAIRS: usize = 4;
+
+/// The widest output the direct kernel is used for.
+pub const DIRECT_MAX_CHANNELS: usize = 32;
+
+/// A dense convolution computed directly, BatchNorm folded.
+#[derive(Debug)]
+pub struct Direct {
+    /// Kernel, stride and padding.
+    pub window: Window,
+    /// `[ky][kx][c_in][c_out]` with `c_out` rounded up to a multiple of 16 (zero padded).
+    pub weight: Vec<f32>,
+    /// One per output channel, zero padded as the weight rows.
+    pub bias: Vec<f32>,
+    /// Applied to the output.
+    pub act: Act,
+    /// Input channels.
+    pub src: View,
+    /// Output channels.
+    pub dst: View,
+}
+
+impl Direct {
+    /// The convolution with `weight` rows `[ky][kx][c_in]` of `c_out = dst.channels` values.
+    pub fn new(
+        window: Window,
+        weight: &[f32],
+        bias: &[f32],
+        act: Act,
+        src: View,
+        dst: View,
+    ) -> Self {
+        let c_out = dst.channels;
+        let padded = Self::padded(c_out);
+        // a row of at most 8 channels fills both halves of a register (two pixels at once)
+        let copies = if Self::paired(c_out) { 2 } else { 1 };
+        let widen = |row: &[f32]| {
+            let mut wide = vec![0.0; padded];
+            for half in wide.chunks_exact_mut(padded / copies) {
+                half[..c_out].copy_from_slice(row);
+            }
+            wide
+        };
+        Self {
+            window,
+            weight: weight.chunks_exact(c_out).flat_map(widen).collect(),
+            bias: widen(bias),
+            act,
+            src,
+            dst,
+        }
+    }
+
+    /// Output channels rounded up to whole registers.
+    fn padded(channels: usize) -> usize {
+        channels.div_ceil(LANES) * LANES
+    }
+
+    /// Whether two pixels share a register (8 output channels or fewer).
+    fn paired(channels: usize) -> bool {
+        channels <= LANES / 2
+    }
+
+    /// Computes `n` images from the input value `src` into the output value `dst`.
+    pub fn run(&self, isa: Isa, n: usize, src: &[f32], dst: &mut [f32]) {
+        let (image_in, image_out) = (self.src.shape.len(), self.dst.shape.len());
+        for args in Image::each(self, n, (src, image_in), (dst, image_out)) {
+            direct(isa, args);
+        }
+    }
+}
+
+/// One image of a [`Direct`] step.
+type Image<'a> = super::Image<'a, Direct>;
+
+simd_kernel! {
+    /// One image of a direct convolution.
+    fn direct(args: Image<'_>) => direct_body
+}
+
+#[inline(always)]
+fn direct_body<V: F32x16>(mut a: Image<'_>) {
+    let op = a.op;
+    let cout = op.dst.channels;
+    let padded = Direct::padded(cout);
+    let mut c0 = 0;
+    if Direct::paired(cout) {
+        paired_block::<V>(&mut a);
+        c0 = padded;
+    }
+    while c0 + 2 * LANES <= padded {
+        channel_block::<V, 2, 4>(&mut a, c0);
+        c0 += 2 * LANES;
+    }
+    if c0 < padded {
+        channel_block::<V, 1, 4>(&mut a, c0);
+    }
+    let so = op.dst.shape;
+    let shape = Strided {
+        rows: so.pixels(),
+        cols: cout,
+        stride: so.c,
+    };
+    op.act.rows(&mut a.dst[op.dst.offset..], shape, None);
+}
+
+/// Output channels `c0..c0 + NV * 16` of every output pixel, `PIXELS` neighbours at a time
+/// where their windows are inside the input.
+#[inline(always)]
+fn channel_block<V: F32x16, const NV: usize, const PIXELS: usize>(a: &mut Image<'_>, c0: usize) {
+    let op = a.op;
+    let (si, so, win) = (op.src.shape, op.dst.shape, op.window);
+    let bias: [V; NV] = std::array::from_fn(|v| V::load(lanes(&op.bias[c0 + v * LANES..])));
+    let (y_inner, x_inner) = (win.interior(so.h, si.h), win.interior(so.w, si.w));
+    let groups = x_inner.len() >= PIXELS;
+    for oy in 0..so.h {
+        let row_inner = groups && y_inner.contains(&oy);
+        let mut ox = 0;
+        while ox < so.w {
+            if row_inner && x_inner.contains(&ox) {
+                // a group that would overrun the interior ends at its end instead,
+                // recomputing a few pixels rather than leaving them to the one-pixel path
+                let first = ox.min(x_inner.end - PIXELS);
+                let acc = group::<V, NV, PIXELS>(a, bias, c0, oy, first);
+                for (p, acc) in acc.iter().enumerate() {
+                    store(a, acc, c0, oy * so.w + first + p);
+                }
+                ox = first + PIXELS;
+            } else {
+                let acc = single::<V, NV>(a, bias, c0, oy, ox);
+                store(a, &acc, c0, oy * so.w + ox);
+                ox += 1;
+            }
+        }
+    }
+}
+
+/// Every output pixel of a convolution of at most 8 output channels: each register holds
+/// pixel `ox + j` in lanes 0-7 and pixel `ox + PAIRS + j` in lanes 8-15 (the weight rows
+/// hold their channels twice), so `2 * PAIRS` neighbours go at a time.
+#[inline(always)]
+fn paired_block<V: F32x16>(a: &mut Image<'_>) {
+    let op = a.op;
+    let (si, so, win) = (op.src.shape, op.dst.shape, op.window);
+    let (k, cin, cout) = (win.kernel, op.src.channels, op.dst.channels);
+    let bias = V::load(lanes(&op.bias));
+    let (y_inner, x_inner) = (win.interior(so.h, si.h), win.interior(so.w, si.w));
+    let groups = x_inner.len() >= 2 * PAIRS;
+    let step = win.stride * si.c;
+    for oy in 0..so.h {
+        let row_inner = groups && y_inner.contains(&oy);
+        let mut ox = 0;
+        while ox < so.w {
+            if !(row_inner && x_inner.contains(&ox)) {
+                let [acc] = single::<V, 1>(a, [bias], 0, oy, ox);
+                store(a, &[acc], 0, oy * so.w + ox);
+                ox += 1;
+                continue;
+            }
+            let first = ox.min(x_inner.end - 2 * PAIRS);
+            let mut acc = [bias; PAIRS];
+            for ky in 0..k {
+                for kx in 0..k {
+                    let at = (win.input(oy, ky) * si.w + win.input(first, kx)) * si.c;
+                    let x0 = &a.src[at + op.src.offset..];
+                    let xs: [&[f32]; 2 * PAIRS] = std::array::from_fn(|p| &x0[p * step..][..cin]);
+                    let rows = &op.weight[(ky * k + kx) * cin * LANES..][..cin * LANES];
+                    for (ci, row) in rows.chunks_exact(LANES).enumerate() {
+                        let w = V::load(lanes(row));
+                        for (j, acc) in acc.iter_mut().enumerate() {
+                            *acc = acc.mul_add(w, V::splat2(xs[j][ci], xs[j + PAIRS][ci]));
+                        }
+                    }
+                }
+            }
+            for (j, acc) in acc.into_iter().enumerate() {
+                let mut both = [0.0f32; LANES];
+                acc.store(&mut both);
+                for (p, half) in [(j, 0), (j + PAIRS, LANES / 2)] {
+                    let pixel = oy * so.w + first + p;
+                    let out = &mut a.dst[pixel * so.c + op.dst.offset..][..cout];
+                    copy_small::<V>(out, &both[half..]);
+                }
+            }
+            ox = first + 2 * PAIRS;
+        }
+    }
+}
+
+/// `PIXELS` neighbouring output pixels from `(oy, ox)` whose windows are inside the input.
+#[inline(always)]
+fn group<V: F32x16, const NV: usize, const PIXELS: usize>(
+    a: &Image<'_>,
+    bias: [V; NV],
+    c0: usize,
+    oy: usize,
+    ox: usize,
+) -> [[V; NV]; PIXELS] {
+    let op = a.op;
+    let (si, win) = (op.src.shape, op.window);
+    let (k, cin, padded) = (win.kernel, op.src.channels, Direct::padded(op.dst.channels));
+    let step = win.stride * si.c;
+    let mut acc = [bias; PIXELS];
+    for ky in 0..k {
+        for kx in 0..k {
+            let at = (win.input(oy, ky) * si.w + win.input(ox, kx)) * si.c + op.src.offset;
+            let x0 = &a.src[at..];
+            let xs: [&[f32]; PIXELS] = std::array::from_fn(|p| &x0[p * step..][..cin]);
+            let rows = &op.weight[(ky * k + kx) * cin * padded..][..cin * padded];
+            for (ci, row) in rows.chunks_exact(padded).enumerate() {
+                let w: [V; NV] = std::array::from_fn(|v| V::load(lanes(&row[c0 + v * LANES..])));
+                for (acc, x) in acc.iter_mut().zip(xs) {
+                    let x = V::splat(x[ci]);
+                    for (acc, w) in acc.iter_mut().zip(w) {
+                        *acc = acc.mul_add(w, x);
+                    }
+                }
+            }
+        }
+    }
+    acc
+}
+
+/// One output pixel, skipping the taps in the zero padding; the input channels go round-robin
+/// over 4 accumulator chains so that they overlap.
+#[inline(always)]
+fn single<V: F32x16, const NV: usize>(
+    a: &Image<'_>,
+    bias: [V; NV],
+    c0: usize,
+    oy: usize,
+    ox: usize,
+) -> [V; NV] {
+    const CHAINS: usize = 4;
+    let op = a.op;
+    let (si, win) = (op.src.shape, op.window);
+    let (k, cin, padded) = (win.kernel, op.src.channels, Direct::padded(op.dst.channels));
+    let mut chains = [[V::splat(0.0); NV]; CHAINS];
+    chains[0] = bias;
+    let (ky0, ky1) = win.taps(oy, si.h);
+    let (kx0, kx1) = win.taps(ox, si.w);
+    for ky in ky0..ky1 {
+        for kx in kx0..kx1 {
+            let at = (win.input(oy, ky) * si.w + win.input(ox, kx)) * si.c + op.src.offset;
+            let rows = &op.weight[(ky * k + kx) * cin * padded..][..cin * padded];
+            let mut rows = rows.chunks_exact(CHAINS * padded);
+            let mut xs = a.src[at..at + cin].chunks_exact(CHAINS);
+            for (row, x) in (&mut rows).zip(&mut xs) {
+                for (j, chain) in chains.iter_mut().enumerate() {
+                    let x = V::splat(x[j]);
+                    for (v, acc) in chain.iter_mut().enumerate() {
+                        let w = V::load(lanes(&row[j * padded + c0 + v * LANES..]));
+                        *acc = acc.mul_add(w, x);
+                    }
+                }
+            }
+            let rest = rows.remainder().chunks_exact(padded);
+            for (row, x) in rest.zip(xs.remainder()) {
+                let x = V::splat(*x);
+                for (v, acc) in chains[0].iter_mut().enumerate() {
+                    *acc = acc.mul_add(V::load(lanes(&row[c0 + v * LANES..])), x);
+                }
+            }
+        }
+    }
+    let mut sum = chains[0];
+    for chain in &chains[1..] {
+        for (sum, part) in sum.iter_mut().zip(chain) {
+            *sum = sum.add(*part);
+        }
+    }
+    sum
+}
+
+/// Writes channels `c0..` of output pixel `pixel` (those below the real channel count).
+#[inline(always)]
+fn store<V: F32x16, const NV: usize>(a: &mut Image<'_>, acc: &[V; NV], c0: usize, pixel: usize) {
+    let (so, cout) = (a.op.dst.shape, a.op.dst.channels);
+    let out = &mut a.dst[pixel * so.c + a.op.dst.offset..][..cout];
+    for (v, acc) in acc.iter().enumerate() {
+        let c = c0 + v * LANES;
+        if c + LANES <= cout {
+            acc.store(lanes_mut(&mut out[c..]));
+        } else {
+            let mut partial = [0.0f32; LANES];
+            acc.store(&mut partial);
+            copy_small::<V>(&mut out[c..], &partial);
+        }
+    }
+}

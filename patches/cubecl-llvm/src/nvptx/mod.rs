@@ -1,0 +1,3 @@
+//! The NVPTX items `cubecl-cuda` names.
+
+pub mod ptx_version;
