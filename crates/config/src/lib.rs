@@ -26,7 +26,7 @@ pub use config::Config;
 pub use data::{DataConfig, DataFormat};
 pub use device::DeviceSpec;
 pub use error::{ConfigError, Origin, closest};
-pub use load::{ConfigLoader, load_file, resolve};
+pub use load::{ConfigLoader, load_file, resolve, resolve_flags};
 pub use options::{
     Activation, FaceLossKind, LossKind, ModelKind, NmeNorm, OptimizerKind, Split, Task,
 };

@@ -172,6 +172,24 @@ pub fn resolve(cfg_file: Option<&Path>, flags: &[(String, String)]) -> Result<Co
     loader.build()
 }
 
+/// Resolves a configuration from the built-in defaults and `key value` pairs read as
+/// `--key value` flags, without a config file: [`resolve`] for callers that hold the pairs as
+/// string slices (tests, benchmarks, examples).
+///
+/// ```
+/// let cfg = fdfat_config::resolve_flags(&[("face_cls", "true"), ("lr", "0.01")]).unwrap();
+/// assert!(cfg.face_cls);
+/// assert_eq!(cfg.lr, 0.01);
+/// assert!(fdfat_config::resolve_flags(&[("bach_size", "3")]).is_err());
+/// ```
+pub fn resolve_flags(flags: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let mut loader = ConfigLoader::new();
+    for (key, value) in flags {
+        loader.merge_flag(key, value)?;
+    }
+    loader.build()
+}
+
 /// Loads a configuration file written by [`crate::run_dir::save_config`] (or any config file).
 pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
     resolve(Some(path), &[])

@@ -3,7 +3,7 @@
 use fdfat_config::keys::key_docs;
 use fdfat_config::{
     Config, ConfigError, ConfigLoader, DataConfig, DeviceSpec, LandmarkScheme, ModelKind, Origin,
-    Split, fixtures::shared_path, load_file, resolve,
+    Split, fixtures::shared_path, load_file, resolve, resolve_flags,
 };
 use std::path::Path;
 
@@ -99,6 +99,25 @@ fn flags_override_the_file_which_overrides_defaults() {
     assert!(cfg.override_);
     assert_eq!(cfg.pose_buckets, vec![30.0, 60.0, 90.0]);
     assert_eq!(cfg.epoch, 250);
+}
+
+#[test]
+fn resolve_flags_equals_resolve_without_a_file() {
+    let pairs = [
+        ("lr", "0.05"),
+        ("pose_buckets", "30,60,90"),
+        ("face_cls", "true"),
+    ];
+    let cfg = resolve_flags(&pairs).unwrap();
+    assert_eq!(cfg, resolve(None, &flags(&pairs)).unwrap());
+    assert_eq!(cfg.lr, 0.05);
+    assert_eq!(cfg.pose_buckets, vec![30.0, 60.0, 90.0]);
+    assert!(cfg.face_cls);
+    assert_eq!(resolve_flags(&[]).unwrap(), resolve(None, &[]).unwrap());
+    let err = resolve_flags(&[("bach_size", "3")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("did you mean `batch_size`?"), "{err}");
 }
 
 #[test]

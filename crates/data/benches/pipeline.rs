@@ -7,7 +7,7 @@
 //! Run: `cargo bench -p fdfat-data --bench pipeline` (`-- --quick`: one epoch per setting;
 //! `-- --stages`: also the cost of each stage).
 
-use fdfat_config::{DataConfig, Split, resolve};
+use fdfat_config::{DataConfig, Split, resolve_flags};
 use fdfat_data::{Dataset, Loader, LoaderMode};
 use std::sync::Arc;
 use std::time::Instant;
@@ -47,16 +47,14 @@ fn main() {
     );
     for crop_cache in [false, true] {
         for &threads in &threads {
-            let flags = vec![
-                ("cache".to_string(), "False".to_string()),
-                ("aug".to_string(), "1.0".to_string()),
-                (
-                    "crop_cache".to_string(),
-                    if crop_cache { "True" } else { "False" }.to_string(),
-                ),
-                ("workers".to_string(), threads.to_string()),
-            ];
-            let cfg = resolve(None, &flags).expect("config");
+            let workers = threads.to_string();
+            let cfg = resolve_flags(&[
+                ("cache", "False"),
+                ("aug", "1.0"),
+                ("crop_cache", if crop_cache { "True" } else { "False" }),
+                ("workers", &workers),
+            ])
+            .expect("config");
             let ds = Arc::new(Dataset::open(&data, Split::Train, &cfg).expect("dataset"));
             if crop_cache {
                 let t = Instant::now();
@@ -152,7 +150,7 @@ fn stages(samples: &std::path::Path) {
     }
     let per = t.elapsed().as_secs_f64() * 1e3 / (reps * decoded.len()) as f64;
     println!("stage crop + resize to 96: {per:.3} ms/image");
-    let cfg = resolve(None, &[]).expect("config");
+    let cfg = resolve_flags(&[]).expect("config");
     let p = AugmentConfig {
         master: 1.0,
         ..AugmentConfig::from_config(&cfg)

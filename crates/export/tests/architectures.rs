@@ -2,7 +2,7 @@
 //! width, exports to a graph that tract runs within 1e-4 of the burn model (fresh weights).
 
 use burn::tensor::Device;
-use fdfat_config::resolve;
+use fdfat_config::resolve_flags;
 use fdfat_export::{
     InputLayout, OnnxInfo, OnnxOptions, OnnxRunner, SampleBatch, check_against_burn, to_onnx,
     write_onnx,
@@ -23,12 +23,9 @@ const ACTIVATIONS: [&str; 10] = [
 ];
 
 fn check(model_kind: &str, activation: &str, extra: &[(&str, &str)]) -> OnnxInfo {
-    let mut flags = vec![
-        ("model".to_string(), model_kind.to_string()),
-        ("activation".to_string(), activation.to_string()),
-    ];
-    flags.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let cfg = resolve(None, &flags).unwrap();
+    let mut flags = vec![("model", model_kind), ("activation", activation)];
+    flags.extend_from_slice(extra);
+    let cfg = resolve_flags(&flags).unwrap();
     let device = Device::default();
     let model = LandmarkModel::new(&cfg, &device).unwrap();
     let onnx = to_onnx(&model, &OnnxOptions::default()).unwrap();

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
+#[path = "../../models/benches/common/mod.rs"]
 mod common;
 
 /// onnxruntime timing one file in a child process.

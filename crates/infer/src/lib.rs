@@ -190,11 +190,7 @@ mod tests {
     use burn::tensor::{Device, Distribution, Tensor};
 
     fn engine(flags: &[(&str, &str)]) -> FusedModel {
-        let flags: Vec<(String, String)> = flags
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let cfg = fdfat_config::resolve(None, &flags).unwrap();
+        let cfg = fdfat_config::resolve_flags(flags).unwrap();
         let model = LandmarkModel::new(&cfg, &Device::default()).unwrap();
         FusedModel::from_model(&model.no_grad()).unwrap()
     }

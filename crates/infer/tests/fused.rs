@@ -9,8 +9,6 @@ use fdfat_config::fixtures::shared_path;
 use fdfat_infer::FusedModel;
 use fdfat_models::{LandmarkModel, ModelError, load_checkpoint, npy};
 
-mod common;
-
 /// Scales every tensor by U(0.5, 1.5) and shifts vectors (biases, BatchNorm statistics and
 /// affine parameters) by U(-0.2, 0.2): running variances stay positive, means, gammas and
 /// betas move off their defaults so that folding them matters, and weight matrices keep their
@@ -32,7 +30,7 @@ impl ModuleMapper for Jitter {
 }
 
 fn random_model(flags: &[(&str, &str)]) -> LandmarkModel {
-    let cfg = common::config(flags);
+    let cfg = fdfat_config::resolve_flags(flags).unwrap();
     LandmarkModel::new(&cfg, &Device::default())
         .unwrap()
         .map(&mut Jitter)
@@ -170,11 +168,12 @@ fn check_reference(model: &str, activation: &str, checkpoint: &str, outputs: &st
     ) else {
         return;
     };
-    let cfg = common::config(&[
+    let cfg = fdfat_config::resolve_flags(&[
         ("model", model),
         ("activation", activation),
         ("face_cls", "true"),
-    ]);
+    ])
+    .unwrap();
     let fresh = LandmarkModel::new(&cfg, &Device::default()).unwrap();
     let (model, _) = load_checkpoint(fresh, &weights).unwrap();
     let engine = FusedModel::from_model(&model).unwrap();

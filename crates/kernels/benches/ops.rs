@@ -24,6 +24,7 @@ use fdfat_models::LandmarkModel;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+#[path = "../../models/benches/common/mod.rs"]
 mod common;
 
 /// Batch size of the measured training step.
@@ -305,6 +306,21 @@ impl Layers {
         });
         self.ops.push(Op::Linear { c_in: 64, c_out: 1 });
     }
+
+    /// The landmark head: a global pool (max or average) of each `c`-channel side map, then
+    /// linear layers through `widths` (the concatenated pools first); returns all operations.
+    fn head(mut self, max: bool, c: usize, sides: &[usize], widths: &[usize]) -> Vec<Op> {
+        for &hw in sides {
+            self.ops.push(Op::GlobalPool { max, c, hw });
+        }
+        for w in widths.windows(2) {
+            self.ops.push(Op::Linear {
+                c_in: w[0],
+                c_out: w[1],
+            });
+        }
+        self.ops
+    }
 }
 
 fn gcd(a: usize, b: usize) -> usize {
@@ -345,22 +361,7 @@ fn lw_model() -> Vec<Op> {
     let p1 = l.identify(64, 128, 2, 1, hw);
     let p2 = l.identify(128, 128, 2, 2, p1);
     let p3 = l.identify(128, 128, 2, 1, p2);
-    for side in [p1, p2, p3] {
-        l.ops.push(Op::GlobalPool {
-            max: false,
-            c: 128,
-            hw: side,
-        });
-    }
-    l.ops.push(Op::Linear {
-        c_in: 384,
-        c_out: 280,
-    });
-    l.ops.push(Op::Linear {
-        c_in: 280,
-        c_out: 140,
-    });
-    l.ops
+    l.head(false, 128, &[p1, p2, p3], &[3 * 128, 280, 140])
 }
 
 /// LWCSPModel (SiLU) with the face-cls head, at 96x96.
@@ -381,18 +382,7 @@ fn lwcsp_model() -> Vec<Op> {
         hw = l.c2f(96, 96, hw);
         sides.push(hw);
     }
-    for side in sides {
-        l.ops.push(Op::GlobalPool {
-            max: true,
-            c: 96,
-            hw: side,
-        });
-    }
-    l.ops.push(Op::Linear {
-        c_in: 288,
-        c_out: 140,
-    });
-    l.ops
+    l.head(true, 96, &sides, &[3 * 96, 140])
 }
 
 /// Median forward, backward and optimizer times of a whole training step.

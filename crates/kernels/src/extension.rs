@@ -1,27 +1,27 @@
-//! The kernels of the sibling modules as a burn backend extension: forward on `Flex`, forward
-//! plus a registered backward step on `Autodiff<Flex, C>`. Inputs are `f32` (the dispatcher in
-//! [`super`] checks it).
+//! The kernels as burn backend extensions, and the one backward step of each.
+//!
+//! - [`TrainKernels`]: depth-wise convolution and training-mode BatchNorm with its activation,
+//!   on the flex CPU backend and the CubeCL GPU backends (wgpu, CUDA), lazily through burn's
+//!   fusion where it is on, and on `Autodiff` of any of them with a backward step built from
+//!   the inner backend's [`TrainGrads`].
+//! - [`FlexKernels`]: dense convolution, ReLU6, SiLU and PReLU, on flex only (the GPUs run
+//!   burn's own operations there: autotuned convolutions and fused element-wise kernels).
+//!
+//! Inputs are `f32` (the dispatcher in the crate root checks it).
 
 use crate::NormAct;
-use crate::cpu::dense::{self, Dense};
-use crate::cpu::depthwise::{self, Depthwise};
-use crate::cpu::norm::{self, Norm, Planes};
-use crate::cpu::pointwise;
-use burn::backend::TensorMetadata;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, Backend, ExtensionType, Flex, backend_extension};
-use burn::tensor::{Shape, TensorData};
-use std::marker::PhantomData;
+use burn::backend::{Autodiff, Backend, ExtensionType, backend_extension};
 
 /// Training-mode BatchNorm's output with the batch statistics it used.
 #[derive(ExtensionType)]
-pub struct BatchNormOut<B: Backend> {
-    /// The normalised, scaled and shifted input.
+#[extension_type(fusion: cfg(feature = "cube"))]
+pub struct NormOut<B: Backend> {
+    /// The normalised, scaled, shifted (and activated) input.
     pub output: FloatTensor<B>,
     /// Per-channel batch mean.
     pub mean: FloatTensor<B>,
@@ -29,296 +29,141 @@ pub struct BatchNormOut<B: Backend> {
     pub var: FloatTensor<B>,
 }
 
-/// The hot operations of a training step, as fast kernels.
-#[backend_extension(Flex, Autodiff)]
+/// The gradients of training-mode BatchNorm.
+#[derive(ExtensionType)]
+#[extension_type(fusion: cfg(feature = "cube"))]
+pub struct NormGrads<B: Backend> {
+    /// With respect to the input.
+    pub x: FloatTensor<B>,
+    /// With respect to the scale.
+    pub gamma: FloatTensor<B>,
+    /// With respect to the shift.
+    pub beta: FloatTensor<B>,
+}
+
+/// The output shape of a depth-wise convolution of `x` by `weight` (fusion's output metadata).
+#[cfg(feature = "cube")]
+fn depthwise_out_shape(
+    x: &burn::tensor::Shape,
+    weight: &burn::tensor::Shape,
+    stride: &usize,
+    padding: &usize,
+) -> burn::tensor::Shape {
+    let (dims, [c_out, _, k, _]) = (x.as_slice(), weight.dims::<4>());
+    let out = |len: usize| (len + 2 * padding).saturating_sub(k) / stride + 1;
+    burn::tensor::Shape::new([dims[0], c_out, out(dims[2]), out(dims[3])])
+}
+
+/// Fusion's output metadata of [`TrainKernels::batch_norm_act_train`] on input `x`.
+#[cfg(feature = "cube")]
+fn norm_out_meta(x: &burn::backend::fusion::custom::TensorSpec) -> NormOutMetadata {
+    let stats = burn::backend::fusion::custom::TensorSpec::new([x.shape[1]].into(), x.dtype);
+    NormOutMetadata {
+        output: x.clone(),
+        mean: stats.clone(),
+        var: stats,
+    }
+}
+
+/// Depth-wise convolution and training-mode BatchNorm, the operations every backend with
+/// kernels of this crate runs.
+#[backend_extension(
+    Flex: cfg(any(feature = "flex", test)),
+    Cube: cfg(feature = "cube"),
+    Autodiff,
+    Fusion: cfg(feature = "cube")
+)]
 pub trait TrainKernels: Backend {
     /// Depth-wise convolution of `[n, c, h, w]` by a `[m * c, 1, k, k]` weight, no bias.
+    #[fusion(dtype = x, shape = depthwise_out_shape(x, weight, stride, padding))]
     fn depthwise_conv2d(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        stride: usize,
-        padding: usize,
-    ) -> FloatTensor<Self>;
-    /// Dense convolution of `[n, c_in, h, w]` by a `[c_out, c_in, k, k]` weight, no bias.
-    fn dense_conv2d(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         stride: usize,
         padding: usize,
     ) -> FloatTensor<Self>;
     /// Training-mode BatchNorm of `[n, c, ...]` with batch statistics, then `act` if any.
-    fn batch_norm_train(
+    #[fusion(meta = |x, _gamma, _beta, _epsilon, _act| norm_out_meta(x))]
+    fn batch_norm_act_train(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
         beta: FloatTensor<Self>,
         epsilon: f64,
         act: Option<NormAct>,
-    ) -> BatchNormOut<Self>;
-    /// `min(max(x, 0), 6)`.
-    fn relu6(x: FloatTensor<Self>) -> FloatTensor<Self>;
-    /// `x * sigmoid(x)`.
-    fn silu(x: FloatTensor<Self>) -> FloatTensor<Self>;
-    /// `x < 0 ? alpha * x : x` over `[n, c, ...]`, `alpha` of 1 or `c` slopes.
-    fn prelu(x: FloatTensor<Self>, alpha: FloatTensor<Self>) -> FloatTensor<Self>;
+    ) -> NormOut<Self>;
 }
 
-/// The contiguous `f32` values of a tensor.
-fn values(t: &FlexTensor) -> FlexTensor {
-    t.to_contiguous()
-}
-
-fn slice(t: &FlexTensor) -> &[f32] {
-    t.as_slice::<f32>()
-        .expect("train_ops routes only contiguous f32 tensors here")
-}
-
-/// A contiguous tensor of its own (copied when it was shared), to overwrite in place.
-fn owned(t: FlexTensor) -> FlexTensor {
-    let contiguous = t.to_contiguous();
-    drop(t);
-    contiguous
-}
-
-/// The values of an [`owned`] tensor, writable (copy-on-write when shared after all).
-fn slice_mut(t: &mut FlexTensor) -> &mut [f32] {
-    let (start, end) = t
-        .layout()
-        .contiguous_offsets()
-        .expect("owned tensors are contiguous");
-    &mut t.storage_mut::<f32>()[start..end]
-}
-
-fn tensor(values: Vec<f32>, shape: impl Into<Shape>) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape.into()))
-}
-
-fn planes(x: &FlexTensor) -> Planes {
-    let shape = x.shape();
-    let dims = shape.as_slice();
-    Planes {
-        n: dims[0],
-        c: dims[1],
-        hw: dims[2..].iter().product(),
-    }
-}
-
-impl TrainKernels for Flex {
-    fn depthwise_conv2d(
-        x: FlexTensor,
-        weight: FlexTensor,
+/// The gradients of [`TrainKernels`]' operations, which their backward steps call on the
+/// backend under `Autodiff`.
+#[backend_extension(
+    Flex: cfg(any(feature = "flex", test)),
+    Cube: cfg(feature = "cube"),
+    Fusion: cfg(feature = "cube")
+)]
+pub trait TrainGrads: Backend {
+    /// The gradient of [`TrainKernels::depthwise_conv2d`] with respect to its input `x`, for
+    /// output gradient `grad`.
+    #[fusion(dtype = x, shape = x)]
+    fn depthwise_input_grad(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
         stride: usize,
         padding: usize,
-    ) -> FlexTensor {
-        conv_forward::<DepthwiseKernel>(x, weight, stride, padding)
-    }
-
-    fn dense_conv2d(
-        x: FlexTensor,
-        weight: FlexTensor,
+    ) -> FloatTensor<Self>;
+    /// The gradient of [`TrainKernels::depthwise_conv2d`] with respect to its weight.
+    #[fusion(dtype = weight, shape = weight)]
+    fn depthwise_weight_grad(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
         stride: usize,
         padding: usize,
-    ) -> FlexTensor {
-        conv_forward::<DenseKernel>(x, weight, stride, padding)
-    }
-
-    fn batch_norm_train(
-        x: FlexTensor,
-        gamma: FlexTensor,
-        beta: FlexTensor,
+    ) -> FloatTensor<Self>;
+    /// The gradients of [`TrainKernels::batch_norm_act_train`] with respect to `x`, `gamma` and
+    /// `beta`, for output gradient `grad` and the batch statistics the forward pass used.
+    #[allow(clippy::too_many_arguments)]
+    #[fusion(meta = |x, _grad, gamma, beta, _mean, _var, _epsilon, _act| NormGradsMetadata {
+        x: x.clone(),
+        gamma: gamma.clone(),
+        beta: beta.clone(),
+    })]
+    fn batch_norm_act_backward(
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        mean: FloatTensor<Self>,
+        var: FloatTensor<Self>,
         epsilon: f64,
         act: Option<NormAct>,
-    ) -> BatchNormOut<Self> {
-        let p = planes(&x);
-        let shape = x.shape();
-        let (x, gamma, beta) = (values(&x), values(&gamma), values(&beta));
-        let (mean, var) = norm::batch_stats(slice(&x), &p);
-        let params = Norm {
-            mean: &mean,
-            var: &var,
-            gamma: slice(&gamma),
-            beta: slice(&beta),
-            eps: epsilon,
-            act,
-        };
-        let out = norm::batch_norm_forward(slice(&x), &p, &params);
-        BatchNormOut {
-            output: tensor(out, shape),
-            mean: tensor(mean, [p.c]),
-            var: tensor(var, [p.c]),
-        }
-    }
-
-    fn relu6(x: FlexTensor) -> FlexTensor {
-        let shape = x.shape();
-        tensor(pointwise::relu6_forward(slice(&values(&x))), shape)
-    }
-
-    fn silu(x: FlexTensor) -> FlexTensor {
-        let shape = x.shape();
-        tensor(pointwise::silu_forward(slice(&values(&x))), shape)
-    }
-
-    fn prelu(x: FlexTensor, alpha: FlexTensor) -> FlexTensor {
-        let (p, shape) = (planes(&x), x.shape());
-        let (x, alpha) = (values(&x), values(&alpha));
-        tensor(
-            pointwise::prelu_forward(slice(&x), &p, slice(&alpha)),
-            shape,
-        )
-    }
+    ) -> NormGrads<Self>;
 }
 
-/// A convolution kernel over the geometry `G`: the forward `(x, weight)`, the input gradient
-/// `(grad, weight)` or the weight gradient `(x, grad)`.
-type ConvFn<G> = fn(&[f32], &[f32], &G) -> Vec<f32>;
-
-/// A convolution's kernels: its geometry, forward and the two gradients.
-trait ConvKernel: std::fmt::Debug + Send + 'static {
-    /// The geometry the kernels take.
-    type Geometry;
-    /// The forward convolution.
-    const FORWARD: ConvFn<Self::Geometry>;
-    /// The gradient with respect to the input.
-    const INPUT_GRAD: ConvFn<Self::Geometry>;
-    /// The gradient with respect to the weight.
-    const WEIGHT_GRAD: ConvFn<Self::Geometry>;
-    /// The geometry of input `x` and `weight`.
-    fn geometry(x: &FlexTensor, weight: &FlexTensor, stride: usize, pad: usize) -> Self::Geometry;
-    /// The output shape `[n, c_out, ho, wo]`.
-    fn out_shape(g: &Self::Geometry) -> [usize; 4];
-}
-
-/// The depth-wise convolution's kernels.
+/// Backward step of the depth-wise convolution; the state is the input and the weight.
 #[derive(Debug)]
-struct DepthwiseKernel;
-
-impl ConvKernel for DepthwiseKernel {
-    type Geometry = Depthwise;
-    const FORWARD: ConvFn<Depthwise> = depthwise::depthwise_forward;
-    const INPUT_GRAD: ConvFn<Depthwise> = depthwise::depthwise_input_grad;
-    const WEIGHT_GRAD: ConvFn<Depthwise> = depthwise::depthwise_weight_grad;
-
-    fn geometry(x: &FlexTensor, weight: &FlexTensor, stride: usize, pad: usize) -> Depthwise {
-        let [n, c_in, h, w] = x.shape().dims();
-        let [c_out, _, k, _] = weight.shape().dims();
-        Depthwise {
-            n,
-            c_in,
-            mult: c_out / c_in.max(1),
-            h,
-            w,
-            k,
-            stride,
-            pad,
-        }
-    }
-
-    fn out_shape(g: &Depthwise) -> [usize; 4] {
-        let (ho, wo) = g.out_hw().unwrap_or((0, 0));
-        [g.n, g.c_out(), ho, wo]
-    }
-}
-
-/// The dense convolution's kernels.
-#[derive(Debug)]
-struct DenseKernel;
-
-impl ConvKernel for DenseKernel {
-    type Geometry = Dense;
-    const FORWARD: ConvFn<Dense> = dense::dense_forward;
-    const INPUT_GRAD: ConvFn<Dense> = dense::dense_input_grad;
-    const WEIGHT_GRAD: ConvFn<Dense> = dense::dense_weight_grad;
-
-    fn geometry(x: &FlexTensor, weight: &FlexTensor, stride: usize, pad: usize) -> Dense {
-        let [n, c_in, h, w] = x.shape().dims();
-        let [c_out, _, k, _] = weight.shape().dims();
-        Dense {
-            n,
-            c_in,
-            c_out,
-            h,
-            w,
-            k,
-            stride,
-            pad,
-        }
-    }
-
-    fn out_shape(g: &Dense) -> [usize; 4] {
-        let (ho, wo) = g.out_hw().unwrap_or((0, 0));
-        [g.n, g.c_out, ho, wo]
-    }
-}
-
-/// The forward convolution of kernel `K` on `Flex`.
-fn conv_forward<K: ConvKernel>(
-    x: FlexTensor,
-    weight: FlexTensor,
+struct DepthwiseBackward {
     stride: usize,
     padding: usize,
-) -> FlexTensor {
-    let g = K::geometry(&x, &weight, stride, padding);
-    let (x, weight) = (values(&x), values(&weight));
-    let out = K::FORWARD(slice(&x), slice(&weight), &g);
-    tensor(out, K::out_shape(&g))
 }
 
-/// Backward step of the convolution of kernel `K`; the state is the input and the weight.
-#[derive(Debug)]
-struct ConvBackward<K> {
-    stride: usize,
-    padding: usize,
-    kernel: PhantomData<K>,
-}
-
-impl<K: ConvKernel> Backward<Flex, 2> for ConvBackward<K> {
-    type State = (FlexTensor, FlexTensor);
+impl<B: TrainGrads> Backward<B, 2> for DepthwiseBackward {
+    type State = (FloatTensor<B>, FloatTensor<B>);
 
     fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_x, node_w] = ops.parents;
-        let grad = values(&grads.consume::<Flex>(&ops.node));
+        let grad = grads.consume::<B>(&ops.node);
         let (x, weight) = ops.state;
-        let g = K::geometry(&x, &weight, self.stride, self.padding);
+        let (stride, padding) = (self.stride, self.padding);
         if let Some(node) = node_x {
-            let dx = K::INPUT_GRAD(slice(&grad), slice(&weight), &g);
-            grads.register::<Flex>(node.id, tensor(dx, x.shape()));
+            let dx =
+                B::depthwise_input_grad(x.clone(), weight.clone(), grad.clone(), stride, padding);
+            grads.register::<B>(node.id, dx);
         }
         if let Some(node) = node_w {
-            let dw = K::WEIGHT_GRAD(slice(&x), slice(&grad), &g);
-            grads.register::<Flex>(node.id, tensor(dw, weight.shape()));
+            let dw = B::depthwise_weight_grad(x, weight, grad, stride, padding);
+            grads.register::<B>(node.id, dw);
         }
-    }
-}
-
-/// The convolution of kernel `K` on `Autodiff<Flex, C>`, its backward step registered when
-/// tracked.
-fn conv_autodiff<K: ConvKernel, C: CheckpointStrategy>(
-    x: FloatTensor<Autodiff<Flex, C>>,
-    weight: FloatTensor<Autodiff<Flex, C>>,
-    stride: usize,
-    padding: usize,
-) -> FloatTensor<Autodiff<Flex, C>> {
-    let step = ConvBackward::<K> {
-        stride,
-        padding,
-        kernel: PhantomData,
-    };
-    match step
-        .prepare::<C>([x.node(), weight.node()])
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => {
-            let (x, weight) = (values(x.primitive()), values(weight.primitive()));
-            let out = conv_forward::<K>(x.clone(), weight.clone(), stride, padding);
-            prep.finish((x, weight), out)
-        }
-        OpsKind::UnTracked(prep) => prep.finish(conv_forward::<K>(
-            x.into_primitive(),
-            weight.into_primitive(),
-            stride,
-            padding,
-        )),
     }
 }
 
@@ -330,166 +175,79 @@ struct BatchNormBackward {
     act: Option<NormAct>,
 }
 
-impl Backward<Flex, 3> for BatchNormBackward {
-    type State = [FlexTensor; 5];
+impl<B: TrainGrads> Backward<B, 3> for BatchNormBackward {
+    type State = [FloatTensor<B>; 5];
 
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_x, node_gamma, node_beta] = ops.parents;
-        let mut grad = owned(grads.consume::<Flex>(&ops.node));
+        let grad = grads.consume::<B>(&ops.node);
         let [x, gamma, beta, mean, var] = ops.state;
-        let p = planes(&x);
-        let params = Norm {
-            mean: slice(&mean),
-            var: slice(&var),
-            gamma: slice(&gamma),
-            beta: slice(&beta),
-            eps: self.epsilon,
-            act: self.act,
-        };
-        let (dgamma, dbeta) =
-            norm::batch_norm_backward(slice(&x), slice_mut(&mut grad), &p, &params);
-        if let Some(node) = node_x {
-            grads.register::<Flex>(node.id, grad);
-        }
-        if let Some(node) = node_gamma {
-            grads.register::<Flex>(node.id, tensor(dgamma, [p.c]));
-        }
-        if let Some(node) = node_beta {
-            grads.register::<Flex>(node.id, tensor(dbeta, [p.c]));
+        let out =
+            B::batch_norm_act_backward(x, grad, gamma, beta, mean, var, self.epsilon, self.act);
+        for (node, grad) in [
+            (node_x, out.x),
+            (node_gamma, out.gamma),
+            (node_beta, out.beta),
+        ] {
+            if let Some(node) = node {
+                grads.register::<B>(node.id, grad);
+            }
         }
     }
 }
 
-/// Backward step of an element-wise activation; the state is the input, `backward` scales the
-/// upstream gradient in place by the activation's derivative there.
-#[derive(Debug)]
-struct UnaryBackward {
-    backward: fn(&[f32], &mut [f32]),
-}
-
-impl Backward<Flex, 1> for UnaryBackward {
-    type State = FlexTensor;
-
-    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node] = ops.parents;
-        let mut grad = owned(grads.consume::<Flex>(&ops.node));
-        if let Some(node) = node {
-            (self.backward)(slice(&ops.state), slice_mut(&mut grad));
-            grads.register::<Flex>(node.id, grad);
-        }
-    }
-}
-
-/// The element-wise activation `forward` on `Autodiff<Flex, C>`, `backward` its
-/// [`UnaryBackward`] step.
-fn unary_autodiff<C: CheckpointStrategy>(
-    x: FloatTensor<Autodiff<Flex, C>>,
-    forward: fn(FlexTensor) -> FlexTensor,
-    backward: fn(&[f32], &mut [f32]),
-) -> FloatTensor<Autodiff<Flex, C>> {
-    let step = UnaryBackward { backward };
-    match step.prepare::<C>([x.node()]).compute_bound().stateful() {
-        OpsKind::Tracked(prep) => {
-            let x = values(x.primitive());
-            let out = forward(x.clone());
-            prep.finish(x, out)
-        }
-        OpsKind::UnTracked(prep) => prep.finish(forward(x.into_primitive())),
-    }
-}
-
-/// Backward step of PReLU; the state is the input and the slopes.
-#[derive(Debug)]
-struct PreluBackward;
-
-impl Backward<Flex, 2> for PreluBackward {
-    type State = (FlexTensor, FlexTensor);
-
-    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node_x, node_alpha] = ops.parents;
-        let mut grad = owned(grads.consume::<Flex>(&ops.node));
-        let (x, alpha) = ops.state;
-        let p = planes(&x);
-        let dalpha = pointwise::prelu_backward(slice(&x), slice_mut(&mut grad), &p, slice(&alpha));
-        if let Some(node) = node_x {
-            grads.register::<Flex>(node.id, grad);
-        }
-        if let Some(node) = node_alpha {
-            grads.register::<Flex>(node.id, tensor(dalpha, alpha.shape()));
-        }
-    }
-}
-
-impl<C: CheckpointStrategy> TrainKernels for Autodiff<Flex, C> {
+impl<B: TrainKernels + TrainGrads, C: CheckpointStrategy> TrainKernels for Autodiff<B, C> {
     fn depthwise_conv2d(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         stride: usize,
         padding: usize,
     ) -> FloatTensor<Self> {
-        conv_autodiff::<DepthwiseKernel, C>(x, weight, stride, padding)
+        let step = DepthwiseBackward { stride, padding };
+        match step
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let (x, weight) = (x.into_primitive(), weight.into_primitive());
+                let out = B::depthwise_conv2d(x.clone(), weight.clone(), stride, padding);
+                prep.finish((x, weight), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::depthwise_conv2d(
+                x.into_primitive(),
+                weight.into_primitive(),
+                stride,
+                padding,
+            )),
+        }
     }
 
-    fn dense_conv2d(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        stride: usize,
-        padding: usize,
-    ) -> FloatTensor<Self> {
-        conv_autodiff::<DenseKernel, C>(x, weight, stride, padding)
-    }
-
-    fn batch_norm_train(
+    fn batch_norm_act_train(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
         beta: FloatTensor<Self>,
         epsilon: f64,
         act: Option<NormAct>,
-    ) -> BatchNormOut<Self> {
-        let step = BatchNormBackward { epsilon, act };
-        let prepared = step
+    ) -> NormOut<Self> {
+        let prepared = BatchNormBackward { epsilon, act }
             .prepare::<C>([x.node(), gamma.node(), beta.node()])
             .compute_bound()
             .stateful();
-        let (x, gamma) = (values(x.primitive()), values(gamma.primitive()));
-        let beta = values(beta.primitive());
-        let out = Flex::batch_norm_train(x.clone(), gamma.clone(), beta.clone(), epsilon, act);
+        let (x, gamma) = (x.into_primitive(), gamma.into_primitive());
+        let beta = beta.into_primitive();
+        let out = B::batch_norm_act_train(x.clone(), gamma.clone(), beta.clone(), epsilon, act);
+        let (mean, var) = (out.mean, out.var);
         let output = match prepared {
             OpsKind::Tracked(prep) => {
-                let state = [x, gamma, beta, out.mean.clone(), out.var.clone()];
-                prep.finish(state, out.output)
+                prep.finish([x, gamma, beta, mean.clone(), var.clone()], out.output)
             }
             OpsKind::UnTracked(prep) => prep.finish(out.output),
         };
-        BatchNormOut {
+        NormOut {
             output,
-            mean: <FloatTensor<Self>>::new(out.mean),
-            var: <FloatTensor<Self>>::new(out.var),
-        }
-    }
-
-    fn relu6(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        unary_autodiff::<C>(x, Flex::relu6, pointwise::relu6_backward)
-    }
-
-    fn silu(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        unary_autodiff::<C>(x, Flex::silu, pointwise::silu_backward)
-    }
-
-    fn prelu(x: FloatTensor<Self>, alpha: FloatTensor<Self>) -> FloatTensor<Self> {
-        match PreluBackward
-            .prepare::<C>([x.node(), alpha.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let (x, alpha) = (values(x.primitive()), values(alpha.primitive()));
-                let out = Flex::prelu(x.clone(), alpha.clone());
-                prep.finish((x, alpha), out)
-            }
-            OpsKind::UnTracked(prep) => {
-                prep.finish(Flex::prelu(x.into_primitive(), alpha.into_primitive()))
-            }
+            mean: <FloatTensor<Self>>::new(mean),
+            var: <FloatTensor<Self>>::new(var),
         }
     }
 }

@@ -31,7 +31,9 @@
 
 #[cfg(any(feature = "flex", test))]
 mod cpu;
-#[cfg(any(feature = "flex", test))]
+#[cfg(feature = "cube")]
+mod cube;
+#[cfg(any(feature = "flex", feature = "cube", test))]
 mod extension;
 pub mod sgemm;
 #[cfg(test)]
@@ -65,34 +67,66 @@ pub fn with_reference_ops<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Whether `x` takes this crate's kernels: an `f32` autodiff tensor on the flex backend, on a
-/// thread that has not asked for the reference operations.
-#[cfg(any(feature = "flex", test))]
-fn kernels_take<const D: usize>(x: &Tensor<D>) -> bool {
+/// The kernels an `f32` autodiff tensor takes, by its device: [`Route::Flex`] on the flex
+/// CPU backend, [`Route::Cube`] on a CubeCL GPU backend; `None` elsewhere and on a thread that
+/// has asked for the reference operations.
+#[cfg(any(feature = "flex", feature = "cube", test))]
+fn route<const D: usize>(x: &Tensor<D>) -> Option<Route> {
     use burn::backend::DispatchDevice;
-    x.is_autodiff()
-        && x.dtype() == burn::tensor::DType::F32
-        && matches!(
-            x.device().without_autodiff().as_dispatch(),
-            DispatchDevice::Flex(_)
-        )
-        && !REFERENCE.with(Cell::get)
+    if !x.is_autodiff() || x.dtype() != burn::tensor::DType::F32 || REFERENCE.with(Cell::get) {
+        return None;
+    }
+    match x.device().without_autodiff().as_dispatch() {
+        #[cfg(any(feature = "flex", test))]
+        DispatchDevice::Flex(_) => Some(Route::Flex),
+        #[cfg(feature = "cube")]
+        DispatchDevice::Cube(_) => Some(Route::Cube),
+        #[allow(
+            unreachable_patterns,
+            reason = "builds with one backend have no other device"
+        )]
+        _ => None,
+    }
+}
+
+/// Which of the crate's kernels run.
+#[cfg(any(feature = "flex", feature = "cube", test))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// The flex CPU kernels: every operation of this module.
+    #[cfg(any(feature = "flex", test))]
+    Flex,
+    /// The GPU kernels: depth-wise convolution and BatchNorm (burn's own autotuned and fused
+    /// kernels serve the rest).
+    #[cfg(feature = "cube")]
+    Cube,
+}
+
+/// Whether `x` takes the kernels of every operation (the flex CPU kernels).
+#[cfg(any(feature = "flex", test))]
+fn flex_takes<const D: usize>(x: &Tensor<D>) -> bool {
+    route(x) == Some(Route::Flex)
 }
 
 /// Applies `conv` to `x`.
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
-    #[cfg(any(feature = "flex", test))]
-    if let Some(geometry) = kernel_geometry(conv, &x)
-        && kernels_take(&x)
-    {
+    #[cfg(any(feature = "flex", feature = "cube", test))]
+    if let Some(geometry) = kernel_geometry(conv, &x) {
         use burn::backend::Dispatch;
-        use extension::TrainKernels;
-        let (x, weight) = (x.into_dispatch(), conv.weight.val().into_dispatch());
         let (stride, padding) = (geometry.stride, geometry.padding);
-        return Tensor::from_dispatch(match geometry.depthwise {
-            true => <Dispatch as TrainKernels>::depthwise_conv2d(x, weight, stride, padding),
-            false => <Dispatch as TrainKernels>::dense_conv2d(x, weight, stride, padding),
-        });
+        if geometry.depthwise && route(&x).is_some() {
+            let (x, weight) = (x.into_dispatch(), conv.weight.val().into_dispatch());
+            return Tensor::from_dispatch(<Dispatch as extension::TrainKernels>::depthwise_conv2d(
+                x, weight, stride, padding,
+            ));
+        }
+        #[cfg(any(feature = "flex", test))]
+        if flex_takes(&x) {
+            let (x, weight) = (x.into_dispatch(), conv.weight.val().into_dispatch());
+            return Tensor::from_dispatch(<Dispatch as cpu::backend::FlexKernels>::dense_conv2d(
+                x, weight, stride, padding,
+            ));
+        }
     }
     let pointwise = conv.kernel_size == [1, 1] && conv.stride == [1, 1] && conv.groups == 1;
     let unpadded = matches!(conv.padding, PaddingConfig2d::Explicit(0, 0, 0, 0));
@@ -103,7 +137,7 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 }
 
 /// A convolution the kernels take.
-#[cfg(any(feature = "flex", test))]
+#[cfg(any(feature = "flex", feature = "cube", test))]
 struct KernelGeometry {
     /// One input channel per group (else one group).
     depthwise: bool,
@@ -113,7 +147,7 @@ struct KernelGeometry {
 
 /// The geometry of `conv` on `x` when the kernels take it: one group or one input channel
 /// per group, square kernel, equal strides and padding, no dilation, no bias.
-#[cfg(any(feature = "flex", test))]
+#[cfg(any(feature = "flex", feature = "cube", test))]
 fn kernel_geometry(conv: &Conv2d, x: &Tensor<4>) -> Option<KernelGeometry> {
     let [_, c_in, _, _] = x.dims();
     let [c_out, per_group, kh, kw] = conv.weight.dims();
@@ -155,8 +189,8 @@ fn pointwise_matmul(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 /// Applies `bn` to `x` (batch statistics and a running-statistics update in training, as
 /// burn's `BatchNorm::forward`).
 pub fn batch_norm(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
-    #[cfg(any(feature = "flex", test))]
-    if bn.training.is_enabled() && kernels_take(&x) {
+    #[cfg(any(feature = "flex", feature = "cube", test))]
+    if bn.training.is_enabled() && route(&x).is_some() {
         return batch_norm_train(bn, x, None);
     }
     bn.forward(x)
@@ -174,8 +208,8 @@ pub enum NormAct {
 /// `act(bn(x))`: [`batch_norm`] then [`relu6`] or [`silu`], in one kernel where the kernels
 /// take both.
 pub fn batch_norm_act(bn: &BatchNorm, x: Tensor<4>, act: NormAct) -> Tensor<4> {
-    #[cfg(any(feature = "flex", test))]
-    if bn.training.is_enabled() && kernels_take(&x) {
+    #[cfg(any(feature = "flex", feature = "cube", test))]
+    if bn.training.is_enabled() && route(&x).is_some() {
         return batch_norm_train(bn, x, Some(act));
     }
     let y = bn.forward(x);
@@ -186,10 +220,10 @@ pub fn batch_norm_act(bn: &BatchNorm, x: Tensor<4>, act: NormAct) -> Tensor<4> {
 }
 
 /// Training-mode BatchNorm (and `act`) on the kernels, with burn's running-statistics update.
-#[cfg(any(feature = "flex", test))]
+#[cfg(any(feature = "flex", feature = "cube", test))]
 fn batch_norm_train(bn: &BatchNorm, x: Tensor<4>, act: Option<NormAct>) -> Tensor<4> {
     let device = x.device();
-    let out = <burn::backend::Dispatch as extension::TrainKernels>::batch_norm_train(
+    let out = <burn::backend::Dispatch as extension::TrainKernels>::batch_norm_act_train(
         x.into_dispatch(),
         bn.gamma.val().into_dispatch(),
         bn.beta.val().into_dispatch(),
@@ -217,10 +251,10 @@ fn batch_norm_train(bn: &BatchNorm, x: Tensor<4>, act: Option<NormAct>) -> Tenso
 /// `min(max(x, 0), 6)`.
 pub fn relu6<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     #[cfg(any(feature = "flex", test))]
-    if kernels_take(&x) {
-        return Tensor::from_dispatch(<burn::backend::Dispatch as extension::TrainKernels>::relu6(
-            x.into_dispatch(),
-        ));
+    if flex_takes(&x) {
+        return Tensor::from_dispatch(
+            <burn::backend::Dispatch as cpu::backend::FlexKernels>::relu6(x.into_dispatch()),
+        );
     }
     act::relu6(x)
 }
@@ -228,10 +262,10 @@ pub fn relu6<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 /// `x * sigmoid(x)`.
 pub fn silu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     #[cfg(any(feature = "flex", test))]
-    if kernels_take(&x) {
-        return Tensor::from_dispatch(<burn::backend::Dispatch as extension::TrainKernels>::silu(
-            x.into_dispatch(),
-        ));
+    if flex_takes(&x) {
+        return Tensor::from_dispatch(
+            <burn::backend::Dispatch as cpu::backend::FlexKernels>::silu(x.into_dispatch()),
+        );
     }
     act::silu(x)
 }
@@ -239,11 +273,13 @@ pub fn silu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 /// PReLU with `prelu`'s slopes (one, or one per channel of axis 1).
 pub fn prelu<const D: usize>(prelu: &PRelu, x: Tensor<D>) -> Tensor<D> {
     #[cfg(any(feature = "flex", test))]
-    if D >= 2 && kernels_take(&x) {
-        return Tensor::from_dispatch(<burn::backend::Dispatch as extension::TrainKernels>::prelu(
-            x.into_dispatch(),
-            prelu.alpha.val().into_dispatch(),
-        ));
+    if D >= 2 && flex_takes(&x) {
+        return Tensor::from_dispatch(
+            <burn::backend::Dispatch as cpu::backend::FlexKernels>::prelu(
+                x.into_dispatch(),
+                prelu.alpha.val().into_dispatch(),
+            ),
+        );
     }
     prelu.forward(x)
 }

@@ -1,15 +1,18 @@
-//! The kernels against burn's own operations: outputs and every gradient within 1e-5, on odd
-//! shapes (a whole training step of both models on both routes is `fdfat-models`'
-//! `tests/train_kernels.rs`).
+//! The kernels against burn's own operations on the CPU: outputs and every gradient within
+//! 1e-5 for the flex kernels and 1e-4 for the GPU kernels (on wgpu, Mesa's lavapipe where no
+//! GPU is present), on odd shapes. A whole training step of both models on both routes is
+//! `fdfat-models`' `tests/train_kernels.rs`.
 
 use super::*;
-use burn::module::Param;
+use burn::module::{Module, Param};
 use burn::nn::conv::Conv2dConfig;
 use burn::nn::{BatchNormConfig, PaddingConfig2d};
-use burn::tensor::{Device, Distribution, Tensor, TensorData};
+use burn::tensor::{Device, Distribution, Gradients, Tensor, TensorData};
 
-const TOLERANCE: f64 = 1e-5;
+/// The largest difference the flex kernels may make, relative to `max(1, |reference|)`.
+const CPU_TOLERANCE: f32 = 1e-5;
 
+/// The CPU autodiff device: the reference route, and the flex kernels' route.
 fn device() -> Device {
     Device::flex().autodiff()
 }
@@ -19,7 +22,8 @@ fn data(shape: [usize; 4], low: f64, high: f64) -> TensorData {
     Tensor::<4>::random(shape, Distribution::Uniform(low, high), &Device::flex()).into_data()
 }
 
-fn close(what: &str, expected: Tensor<4>, got: Tensor<4>) {
+/// Asserts `expected` and `got` agree within `tolerance` relative to `max(1, |expected|)`.
+fn close(what: &str, expected: Tensor<4>, got: Tensor<4>, tolerance: f32) {
     let (expected, got) = (expected.into_data(), got.into_data());
     assert_eq!(expected.shape(), got.shape(), "{what}: shapes differ");
     let diff = expected
@@ -27,48 +31,118 @@ fn close(what: &str, expected: Tensor<4>, got: Tensor<4>) {
         .zip(got.iter::<f32>())
         .map(|(a, b)| (a - b).abs() / a.abs().max(1.0))
         .fold(0.0f32, f32::max);
-    assert!(
-        f64::from(diff) <= TOLERANCE,
-        "{what}: max difference {diff}"
-    );
+    assert!(diff <= tolerance, "{what}: max difference {diff}");
 }
 
-/// Output and input gradient of `op` on `x`, on the reference route or the kernels, with a
-/// random upstream gradient; `extra` reads parameter gradients from the gradients.
-fn run<R>(
-    reference: bool,
-    x: &TensorData,
-    upstream: &TensorData,
-    op: impl FnOnce(Tensor<4>) -> Tensor<4>,
-    extra: impl FnOnce(&burn::tensor::Gradients) -> R,
-) -> (Tensor<4>, Tensor<4>, R) {
-    let device = device();
+/// Where an operation runs: burn's own operations on the CPU (the reference), or the kernels on
+/// an autodiff device, within a tolerance of the reference.
+#[derive(Clone)]
+enum Side {
+    Reference,
+    Kernels(Device, f32),
+}
+
+/// The flex kernels' side.
+fn cpu_kernels() -> Side {
+    Side::Kernels(device(), CPU_TOLERANCE)
+}
+
+/// The outputs of `op` run on one side, on CPU values: its output, the input gradient for a
+/// random upstream gradient, and what `extra` reads from the gradients and `module` (moved to
+/// the side's device first as a copy with its own gradients; the module is returned as it is
+/// after the forward pass).
+struct Outcome<M, R> {
+    output: Tensor<4>,
+    input_grad: Tensor<4>,
+    extra: R,
+    module: M,
+}
+
+fn run<M: Module + Clone, R>(
+    side: &Side,
+    module: &M,
+    (x, upstream): (&TensorData, &TensorData),
+    op: impl FnOnce(&M, Tensor<4>) -> Tensor<4>,
+    extra: impl FnOnce(&M, &Gradients) -> R,
+) -> Outcome<M, R> {
+    let device = match side {
+        Side::Reference => device(),
+        Side::Kernels(device, _) => device.clone(),
+    };
+    let module = module.clone().fork(&device);
     let x = Tensor::<4>::from_data(x.clone(), &device).require_grad();
     let upstream = Tensor::<4>::from_data(upstream.clone(), &device);
-    let y = if reference {
-        with_reference_ops(|| op(x.clone()))
-    } else {
-        assert!(kernels_take(&x), "the kernels must take this input");
-        op(x.clone())
+    let y = match side {
+        Side::Reference => with_reference_ops(|| op(&module, x.clone())),
+        Side::Kernels(..) => {
+            assert!(route(&x).is_some(), "the kernels must take this input");
+            op(&module, x.clone())
+        }
     };
     let grads = (y.clone() * upstream).sum().backward();
     let dx = x.grad(&grads).expect("input gradient");
-    let r = extra(&grads);
-    (y.detach(), dx.detach(), r)
+    let extra = extra(&module, &grads);
+    let cpu = |t: Tensor<4>| t.detach().to_device(&Device::flex());
+    Outcome {
+        output: cpu(y),
+        input_grad: cpu(dx),
+        extra,
+        module,
+    }
 }
 
-#[test]
-fn depthwise_convolution_matches_burn() {
-    // (batch, channels, multiplier, height, width, kernel, stride, padding)
-    let cases = [
-        (1, 3, 1, 7, 5, 3, 1, 1),
-        (3, 5, 1, 9, 6, 3, 2, 1),
-        (2, 4, 2, 8, 8, 3, 2, 1),
-        (3, 6, 1, 5, 7, 3, 1, 0),
-        (1, 7, 1, 6, 9, 5, 2, 2),
-        (2, 2, 3, 4, 4, 1, 1, 0),
-    ];
-    for (n, c, m, h, w, k, s, p) in cases {
+/// Asserts the kernels' side of a case matches the reference, named `case`, on tensors read
+/// by `pick` from both outcomes.
+fn compare<M, R>(
+    case: &str,
+    tolerance: f32,
+    reference: &Outcome<M, R>,
+    kernels: &Outcome<M, R>,
+    pick: impl Fn(&Outcome<M, R>) -> Vec<(&'static str, Tensor<4>)>,
+) {
+    close(
+        &format!("{case} output"),
+        reference.output.clone(),
+        kernels.output.clone(),
+        tolerance,
+    );
+    close(
+        &format!("{case} input grad"),
+        reference.input_grad.clone(),
+        kernels.input_grad.clone(),
+        tolerance,
+    );
+    for ((name, a), (_, b)) in pick(reference).into_iter().zip(pick(kernels)) {
+        close(&format!("{case} {name}"), a, b, tolerance);
+    }
+}
+
+/// A parameter (or its gradient) as a `[1, c, 1, 1]` CPU tensor.
+fn channels(t: Tensor<1>) -> Tensor<4> {
+    let c = t.dims()[0];
+    t.to_device(&Device::flex()).reshape([1, c, 1, 1])
+}
+
+/// A depth-wise convolution case: (batch, channels, multiplier, height, width, kernel,
+/// stride, padding).
+type DepthwiseCase = (usize, usize, usize, usize, usize, usize, usize, usize);
+
+/// Depth-wise convolutions of odd shapes, multipliers, strides and paddings.
+const DEPTHWISE_CASES: [DepthwiseCase; 6] = [
+    (1, 3, 1, 7, 5, 3, 1, 1),
+    (3, 5, 1, 9, 6, 3, 2, 1),
+    (2, 4, 2, 8, 8, 3, 2, 1),
+    (3, 6, 1, 5, 7, 3, 1, 0),
+    (1, 7, 1, 6, 9, 5, 2, 2),
+    (2, 2, 3, 4, 4, 1, 1, 0),
+];
+
+/// The depth-wise convolutions `cases` on `side`.
+fn check_depthwise(side: &Side, cases: &[DepthwiseCase]) {
+    let Side::Kernels(_, tolerance) = *side else {
+        unreachable!("checks run on a kernels side")
+    };
+    for &(n, c, m, h, w, k, s, p) in cases {
         let conv = Conv2dConfig::new([c, c * m], [k, k])
             .with_stride([s, s])
             .with_groups(c)
@@ -77,24 +151,120 @@ fn depthwise_convolution_matches_burn() {
             .init(&device());
         let ho = (h + 2 * p - k) / s + 1;
         let wo = (w + 2 * p - k) / s + 1;
-        let x = data([n, c, h, w], -1.0, 1.0);
-        let up = data([n, c * m, ho, wo], -1.0, 1.0);
-        let weight_grad = |g: &burn::tensor::Gradients| conv.weight.val().grad(g).expect("dw");
-        let (y0, dx0, dw0) = run(true, &x, &up, |x| conv.forward(x), weight_grad);
-        let (y1, dx1, dw1) = run(false, &x, &up, |x| conv2d(&conv, x), weight_grad);
+        let (x, up) = (
+            data([n, c, h, w], -1.0, 1.0),
+            data([n, c * m, ho, wo], -1.0, 1.0),
+        );
+        let weight_grad = |conv: &burn::nn::conv::Conv2d, g: &Gradients| {
+            conv.weight
+                .val()
+                .grad(g)
+                .expect("dw")
+                .to_device(&Device::flex())
+        };
+        let reference = run(
+            &Side::Reference,
+            &conv,
+            (&x, &up),
+            |c, x| c.forward(x),
+            weight_grad,
+        );
+        let kernels = run(side, &conv, (&x, &up), conv2d, weight_grad);
         let case = format!("n{n} c{c} m{m} {h}x{w} k{k} s{s} p{p}");
-        close(&format!("{case} output"), y0, y1);
-        close(&format!("{case} input grad"), dx0, dx1);
-        close(&format!("{case} weight grad"), dw0, dw1);
+        compare(&case, tolerance, &reference, &kernels, |o| {
+            vec![("weight grad", o.extra.clone())]
+        });
     }
 }
 
-/// Gamma and beta gradients of `bn`, as `[1, c, 1, 1]`.
-fn affine_grads(bn: &BatchNorm, grads: &burn::tensor::Gradients) -> (Tensor<4>, Tensor<4>) {
-    let dg = bn.gamma.val().grad(grads).expect("gamma grad");
-    let db = bn.beta.val().grad(grads).expect("beta grad");
-    let c = dg.dims()[0];
-    (dg.reshape([1, c, 1, 1]), db.reshape([1, c, 1, 1]))
+/// BatchNorm inputs of odd shapes, `[n, c, h, w]`.
+const BATCH_NORM_SHAPES: [[usize; 4]; 4] = [[1, 3, 5, 7], [3, 5, 4, 3], [2, 9, 2, 1], [3, 4, 6, 6]];
+
+/// Training-mode BatchNorm alone and with each activation on inputs of `shapes`, on `side`:
+/// output, gradients and the running statistics it leaves.
+fn check_batch_norm(side: &Side, shapes: &[[usize; 4]]) {
+    let Side::Kernels(_, tolerance) = *side else {
+        unreachable!("checks run on a kernels side")
+    };
+    let acts = [None, Some(NormAct::Relu6), Some(NormAct::Silu)];
+    for (&[n, c, h, w], act) in shapes.iter().flat_map(|s| acts.map(|a| (s, a))) {
+        // Gamma and beta away from their initial ones and zeros.
+        let random =
+            |low, high| Tensor::<1>::random([c], Distribution::Uniform(low, high), &device());
+        let bn = BatchNormConfig::new(c).with_momentum(0.03).init(&device());
+        let bn = BatchNorm {
+            gamma: Param::from_tensor(random(0.5, 1.5)),
+            beta: Param::from_tensor(random(-0.5, 0.5)),
+            ..bn
+        };
+        let (x, up) = (data([n, c, h, w], -2.0, 3.0), data([n, c, h, w], -1.0, 1.0));
+        let apply = |bn: &BatchNorm, x| match act {
+            None => batch_norm(bn, x),
+            Some(act) => batch_norm_act(bn, x, act),
+        };
+        let affine = |bn: &BatchNorm, g: &Gradients| {
+            let dg = bn.gamma.val().grad(g).expect("gamma grad");
+            let db = bn.beta.val().grad(g).expect("beta grad");
+            (channels(dg), channels(db))
+        };
+        let reference = run(&Side::Reference, &bn, (&x, &up), apply, affine);
+        let kernels = run(side, &bn, (&x, &up), apply, affine);
+        let case = format!("BatchNorm {n}x{c}x{h}x{w} then {act:?}");
+        compare(&case, tolerance, &reference, &kernels, |o| {
+            vec![
+                ("gamma grad", o.extra.0.clone()),
+                ("beta grad", o.extra.1.clone()),
+                ("running mean", channels(o.module.running_mean.value())),
+                ("running var", channels(o.module.running_var.value())),
+            ]
+        });
+    }
+}
+
+#[test]
+fn depthwise_convolution_matches_burn() {
+    check_depthwise(&cpu_kernels(), &DEPTHWISE_CASES);
+}
+
+#[test]
+fn batch_norm_matches_burn() {
+    check_batch_norm(&cpu_kernels(), &BATCH_NORM_SHAPES);
+}
+
+/// The wgpu side, when this build has wgpu and the machine a Vulkan, Metal or DX12 adapter
+/// (Mesa's lavapipe counts); otherwise `None` with a notice, or a failure under `CI=true`
+/// (where CI runs these tests it installs lavapipe).
+#[cfg(feature = "wgpu")]
+fn gpu() -> Option<Side> {
+    use burn::tensor::DeviceType;
+    if Device::enumerate(DeviceType::Wgpu).into_vec().is_empty() {
+        let notice = "no wgpu adapter (install Mesa's lavapipe: mesa-vulkan-drivers)";
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{notice}");
+        eprintln!("skipped: {notice}");
+        return None;
+    }
+    let device = Device::wgpu(burn::tensor::DeviceKind::DefaultDevice).autodiff();
+    Some(Side::Kernels(device, 1e-4))
+}
+
+#[cfg(feature = "wgpu")]
+#[test]
+fn depthwise_convolution_on_the_gpu_matches_burn_on_the_cpu() {
+    // Batches whose weight gradients the GPU sums in several chunks.
+    let large = [(4, 3, 1, 48, 47, 3, 1, 1), (9, 2, 2, 24, 25, 3, 2, 1)];
+    if let Some(side) = gpu() {
+        check_depthwise(&side, &[&DEPTHWISE_CASES[..], &large[..]].concat());
+    }
+}
+
+#[cfg(feature = "wgpu")]
+#[test]
+fn batch_norm_on_the_gpu_matches_burn_on_the_cpu() {
+    // Channels the GPU sums in several chunks.
+    let large = [[65, 4, 17, 19]];
+    if let Some(side) = gpu() {
+        check_batch_norm(&side, &[&BATCH_NORM_SHAPES[..], &large[..]].concat());
+    }
 }
 
 #[test]
@@ -115,65 +285,24 @@ fn dense_convolution_matches_burn() {
             .init(&device());
         let ho = (h + 2 * p - k) / s + 1;
         let wo = (w + 2 * p - k) / s + 1;
-        let x = data([n, c_in, h, w], -1.0, 1.0);
-        let up = data([n, c_out, ho, wo], -1.0, 1.0);
-        let weight_grad = |g: &burn::tensor::Gradients| conv.weight.val().grad(g).expect("dw");
-        let (y0, dx0, dw0) = run(true, &x, &up, |x| conv.forward(x), weight_grad);
-        let (y1, dx1, dw1) = run(false, &x, &up, |x| conv2d(&conv, x), weight_grad);
-        let case = format!("n{n} {c_in}->{c_out} {h}x{w} k{k} s{s} p{p}");
-        close(&format!("{case} output"), y0, y1);
-        close(&format!("{case} input grad"), dx0, dx1);
-        close(&format!("{case} weight grad"), dw0, dw1);
-    }
-}
-
-#[test]
-fn batch_norm_matches_burn() {
-    let shapes = [(1, 3, 5, 7), (3, 5, 4, 3), (2, 9, 2, 1), (3, 4, 6, 6)];
-    let acts = [None, Some(NormAct::Relu6), Some(NormAct::Silu)];
-    for ((n, c, h, w), act) in shapes.into_iter().flat_map(|s| acts.map(|a| (s, a))) {
-        let make = || {
-            let bn = BatchNormConfig::new(c).with_momentum(0.03).init(&device());
-            // Gamma and beta away from their initial ones and zeros.
-            let gamma = Tensor::<1>::random([c], Distribution::Uniform(0.5, 1.5), &Device::flex());
-            let beta = Tensor::<1>::random([c], Distribution::Uniform(-0.5, 0.5), &Device::flex());
-            (gamma.into_data(), beta.into_data(), bn)
-        };
-        let (gamma, beta, bn0) = make();
-        let set = |bn: BatchNorm| BatchNorm {
-            gamma: Param::from_tensor(Tensor::from_data(gamma.clone(), &device())),
-            beta: Param::from_tensor(Tensor::from_data(beta.clone(), &device())),
-            ..bn
-        };
-        let (bn0, bn1) = (set(bn0.clone()), set(bn0));
-        let x = data([n, c, h, w], -2.0, 3.0);
-        let up = data([n, c, h, w], -1.0, 1.0);
-        let apply = |bn: &BatchNorm, x| match act {
-            None => batch_norm(bn, x),
-            Some(act) => batch_norm_act(bn, x, act),
-        };
-        let (y0, dx0, (dg0, db0)) =
-            run(true, &x, &up, |x| apply(&bn0, x), |g| affine_grads(&bn0, g));
-        let (y1, dx1, (dg1, db1)) = run(
-            false,
-            &x,
-            &up,
-            |x| apply(&bn1, x),
-            |g| affine_grads(&bn1, g),
+        let (x, up) = (
+            data([n, c_in, h, w], -1.0, 1.0),
+            data([n, c_out, ho, wo], -1.0, 1.0),
         );
-        let case = format!("BatchNorm {n}x{c}x{h}x{w} then {act:?}");
-        close(&format!("{case} output"), y0, y1);
-        close(&format!("{case} input grad"), dx0, dx1);
-        close(&format!("{case} gamma grad"), dg0, dg1);
-        close(&format!("{case} beta grad"), db0, db1);
-        let stats = |bn: &BatchNorm| {
-            let mean = bn.running_mean.value().reshape([1, c, 1, 1]);
-            let var = bn.running_var.value().reshape([1, c, 1, 1]);
-            (mean, var)
-        };
-        let ((m0, v0), (m1, v1)) = (stats(&bn0), stats(&bn1));
-        close(&format!("{case} running mean"), m0, m1);
-        close(&format!("{case} running var"), v0, v1);
+        let weight_grad =
+            |conv: &burn::nn::conv::Conv2d, g: &Gradients| conv.weight.val().grad(g).expect("dw");
+        let reference = run(
+            &Side::Reference,
+            &conv,
+            (&x, &up),
+            |c, x| c.forward(x),
+            weight_grad,
+        );
+        let kernels = run(&cpu_kernels(), &conv, (&x, &up), conv2d, weight_grad);
+        let case = format!("n{n} {c_in}->{c_out} {h}x{w} k{k} s{s} p{p}");
+        compare(&case, CPU_TOLERANCE, &reference, &kernels, |o| {
+            vec![("weight grad", o.extra.clone())]
+        });
     }
 }
 
@@ -185,14 +314,15 @@ fn activations_match_burn() {
     values[..4].copy_from_slice(&[0.0, 6.0, -0.0, 6.000_001]);
     x = TensorData::new(values, [3, 5, 7, 9]);
     let up = data([3, 5, 7, 9], -1.0, 1.0);
+    // A module-free operation: an empty module stands in.
+    let none = burn::nn::Identity::new();
     for (name, f) in [
         ("relu6", relu6::<4> as fn(Tensor<4>) -> Tensor<4>),
         ("silu", silu::<4>),
     ] {
-        let (y0, dx0, ()) = run(true, &x, &up, f, |_| ());
-        let (y1, dx1, ()) = run(false, &x, &up, f, |_| ());
-        close(&format!("{name} output"), y0, y1);
-        close(&format!("{name} input grad"), dx0, dx1);
+        let reference = run(&Side::Reference, &none, (&x, &up), |_, x| f(x), |_, _| ());
+        let kernels = run(&cpu_kernels(), &none, (&x, &up), |_, x| f(x), |_, _| ());
+        compare(name, CPU_TOLERANCE, &reference, &kernels, |_| vec![]);
     }
 }
 
@@ -203,17 +333,26 @@ fn prelu_matches_burn() {
             .with_num_parameters(slopes)
             .with_alpha(0.2)
             .init(&device());
-        let x = data([3, 5, 4, 7], -2.0, 2.0);
-        let up = data([3, 5, 4, 7], -1.0, 1.0);
-        let slope_grad = |g: &burn::tensor::Gradients| {
+        let (x, up) = (data([3, 5, 4, 7], -2.0, 2.0), data([3, 5, 4, 7], -1.0, 1.0));
+        let slope_grad = |prelu: &burn::nn::PRelu, g: &Gradients| {
             let da = prelu.alpha.val().grad(g).expect("slope grad");
             da.reshape([1, slopes, 1, 1])
         };
-        let (y0, dx0, da0) = run(true, &x, &up, |x| prelu.forward(x), slope_grad);
-        let (y1, dx1, da1) = run(false, &x, &up, |x| super::prelu(&prelu, x), slope_grad);
-        close(&format!("prelu x{slopes} output"), y0, y1);
-        close(&format!("prelu x{slopes} input grad"), dx0, dx1);
-        close(&format!("prelu x{slopes} slope grad"), da0, da1);
+        let reference = run(
+            &Side::Reference,
+            &prelu,
+            (&x, &up),
+            |p, x| p.forward(x),
+            slope_grad,
+        );
+        let kernels = run(&cpu_kernels(), &prelu, (&x, &up), super::prelu, slope_grad);
+        compare(
+            &format!("prelu x{slopes}"),
+            CPU_TOLERANCE,
+            &reference,
+            &kernels,
+            |o| vec![("slope grad", o.extra.clone())],
+        );
     }
 }
 
@@ -226,21 +365,18 @@ fn pointwise_matmul_matches_the_convolution() {
             .init(&device);
         let x = Tensor::<4>::random([3, 6, 5, 7], Distribution::Uniform(-1.0, 1.0), &device);
         let expected = conv.forward(x.clone());
-        close("pointwise", expected, conv2d(&conv, x));
+        close("pointwise", expected, conv2d(&conv, x), CPU_TOLERANCE);
     }
 }
 
 #[test]
 fn inference_and_other_devices_keep_burns_operations() {
     let x = Tensor::<4>::zeros([1, 2, 3, 3], &Device::flex());
-    assert!(!kernels_take(&x), "inference takes burn's operations");
+    assert!(!flex_takes(&x), "inference takes burn's operations");
     let x = Tensor::<4>::zeros([1, 2, 3, 3], &device());
-    assert!(kernels_take(&x));
-    assert!(!with_reference_ops(|| kernels_take(&x)));
-    assert!(
-        kernels_take(&x),
-        "the reference choice ends with the closure"
-    );
+    assert!(flex_takes(&x));
+    assert!(!with_reference_ops(|| flex_takes(&x)));
+    assert!(flex_takes(&x), "the reference choice ends with the closure");
 }
 
 #[test]

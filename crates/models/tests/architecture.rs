@@ -2,13 +2,11 @@
 //! against figures derived from the original PyTorch module definitions.
 
 use burn::tensor::{Device, Distribution, Tensor};
+use fdfat_config::resolve_flags;
 use fdfat_models::{LandmarkModel, ModelError, model_summary};
 
-mod common;
-use common::config;
-
 fn model(flags: &[(&str, &str)]) -> LandmarkModel {
-    LandmarkModel::new(&config(flags), &Device::default()).unwrap()
+    LandmarkModel::new(&resolve_flags(flags).unwrap(), &Device::default()).unwrap()
 }
 
 /// Configuration flags, trainable parameters, BatchNorm running statistics (0: not checked).
@@ -73,7 +71,7 @@ fn parameter_counts_match_pytorch() {
         ),
     ];
     for (flags, params, stats) in cases {
-        let summary = model_summary(&config(flags)).unwrap();
+        let summary = model_summary(&resolve_flags(flags).unwrap()).unwrap();
         assert_eq!(summary.params, *params, "{flags:?}");
         if *stats > 0 {
             assert_eq!(summary.running_stats, *stats, "{flags:?}");
@@ -86,25 +84,28 @@ fn parameter_counts_match_pytorch() {
 fn multiply_adds_match_the_published_figures() {
     // Convolution and linear multiply-adds per 96x96 image, counted with torch hooks; the
     // published 33.2 M and 61.4 M.
-    let lw = model_summary(&config(&[("face_cls", "true")])).unwrap();
+    let lw = model_summary(&resolve_flags(&[("face_cls", "true")]).unwrap()).unwrap();
     assert_eq!(lw.macs, 33_206_880);
     assert!((lw.macs as f64 / 33.2e6 - 1.0).abs() < 0.01);
-    let csp = model_summary(&config(&[("model", "LWCSPModel"), ("face_cls", "true")])).unwrap();
+    let csp = resolve_flags(&[("model", "LWCSPModel"), ("face_cls", "true")]).unwrap();
+    let csp = model_summary(&csp).unwrap();
     assert_eq!(csp.macs, 61_391_296);
     assert!((csp.macs as f64 / 61.4e6 - 1.0).abs() < 0.01);
     // Without the face-cls head, and with the pose head.
-    assert_eq!(model_summary(&config(&[])).unwrap().macs, 33_144_608);
-    let pose = config(&[
+    let plain = resolve_flags(&[]).unwrap();
+    assert_eq!(model_summary(&plain).unwrap().macs, 33_144_608);
+    let pose = resolve_flags(&[
         ("model", "LWCSPModel"),
         ("face_cls", "true"),
         ("aux_pose", "true"),
-    ]);
+    ])
+    .unwrap();
     assert_eq!(model_summary(&pose).unwrap().macs, 93_242_971);
 }
 
 #[test]
 fn summary_rows_add_up_and_print_as_a_table() {
-    let summary = model_summary(&config(&[("face_cls", "true")])).unwrap();
+    let summary = model_summary(&resolve_flags(&[("face_cls", "true")]).unwrap()).unwrap();
     let names: Vec<&str> = summary.rows.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names.first(), Some(&"backbone.conv11"));
     assert!(names.contains(&"classifier") && names.contains(&"mainstream.convp3"));
@@ -175,15 +176,17 @@ fn every_activation_builds_and_runs() {
 #[test]
 fn unsupported_sizes_and_inputs_are_errors() {
     // 100 px: the pooled residual of mainstream.convp2 halves an odd 13x13 map.
-    let err = LandmarkModel::new(&config(&[("imgsz", "100")]), &Device::default()).unwrap_err();
+    let odd = resolve_flags(&[("imgsz", "100")]).unwrap();
+    let err = LandmarkModel::new(&odd, &Device::default()).unwrap_err();
     let ModelError::InvalidConfig { key, reason, .. } = &err else {
         panic!("{err}");
     };
     assert_eq!(*key, "imgsz");
     assert!(reason.contains("mainstream.convp2"), "{reason}");
-    assert!(LandmarkModel::new(&config(&[("imgsz", "128")]), &Device::default()).is_ok());
+    let larger = resolve_flags(&[("imgsz", "128")]).unwrap();
+    assert!(LandmarkModel::new(&larger, &Device::default()).is_ok());
 
-    let err = model_summary(&config(&[("muliplier", "0.05")])).unwrap_err();
+    let err = model_summary(&resolve_flags(&[("muliplier", "0.05")]).unwrap()).unwrap_err();
     assert!(
         matches!(
             err,

@@ -5,14 +5,12 @@ use burn::store::ModuleSnapshot;
 use burn::store::burn_pack::Writer;
 use burn::tensor::{Device, Tensor, TensorData};
 use fdfat_config::fixtures::shared_path;
+use fdfat_config::resolve_flags;
 use fdfat_models::{CheckpointFormat, LandmarkModel, ModelError, load_checkpoint, save_weights};
 use std::path::PathBuf;
 
-mod common;
-use common::config;
-
 fn model(flags: &[(&str, &str)]) -> LandmarkModel {
-    LandmarkModel::new(&config(flags), &Device::default()).unwrap()
+    LandmarkModel::new(&resolve_flags(flags).unwrap(), &Device::default()).unwrap()
 }
 
 fn published(name: &str) -> Option<PathBuf> {

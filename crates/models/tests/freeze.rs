@@ -10,8 +10,6 @@ use fdfat_models::{LandmarkModel, load_checkpoint};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-mod common;
-
 type Tensors = BTreeMap<String, Vec<f32>>;
 
 /// Every tensor of the model (parameters and running statistics) by path. `valid()` folds
@@ -31,7 +29,8 @@ fn snapshot(model: &LandmarkModel) -> Tensors {
 /// One Adam step on an L1 loss over the whole output row of a face-cls model, optionally
 /// starting from `checkpoint`; returns the tensors before and after.
 fn train_step(freeze: &str, checkpoint: Option<PathBuf>) -> (Tensors, Tensors) {
-    let cfg = common::config(&[("face_cls", "true"), ("freeze_landmark", freeze)]);
+    let cfg =
+        fdfat_config::resolve_flags(&[("face_cls", "true"), ("freeze_landmark", freeze)]).unwrap();
     let device = Device::default().autodiff();
     device.seed(7);
     let mut model = LandmarkModel::new(&cfg, &device).unwrap();

@@ -5,8 +5,6 @@ use burn::tensor::{Device, Tensor};
 use fdfat_config::fixtures::shared_path;
 use fdfat_models::{CheckpointFormat, LandmarkModel, load_checkpoint, npy};
 
-mod common;
-
 fn check_parity(model: &str, activation: &str, checkpoint: &str, outputs: &str) {
     let (Some(weights), Some(parity)) = (
         shared_path(&format!("data/reference_checkpoints/{checkpoint}/best.pt")),
@@ -15,11 +13,12 @@ fn check_parity(model: &str, activation: &str, checkpoint: &str, outputs: &str) 
         return;
     };
     let device = Device::default();
-    let cfg = common::config(&[
+    let cfg = fdfat_config::resolve_flags(&[
         ("model", model),
         ("activation", activation),
         ("face_cls", "true"),
-    ]);
+    ])
+    .unwrap();
     let model = LandmarkModel::new(&cfg, &device).unwrap();
     let (model, report) = load_checkpoint(model, &weights).unwrap();
     println!("{report}");

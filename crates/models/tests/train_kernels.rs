@@ -71,13 +71,12 @@ fn train_step(
 #[test]
 fn a_training_step_equals_the_reference_route() {
     for (kind, activation) in [("LWModel", "ReLU6"), ("LWCSPModel", "SiLU")] {
-        let flags = [
+        let cfg = fdfat_config::resolve_flags(&[
             ("model", kind),
             ("activation", activation),
             ("face_cls", "true"),
-        ]
-        .map(|(k, v)| (k.to_string(), v.to_string()));
-        let cfg = fdfat_config::resolve(None, &flags).expect("valid configuration");
+        ])
+        .expect("valid configuration");
         let model = LandmarkModel::new(&cfg, &device()).expect("model builds");
         // Six samples: BatchNorm over fewer values (3x3 maps at the end of LWCSPModel) turns
         // float rounding into differences near the tolerance.

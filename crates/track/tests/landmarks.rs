@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{LW_ONNX, LW_PT, config, fixture, landmarks, nme, read_pts};
+use common::{LW_ONNX, LW_PT, fixture, landmarks, nme, read_pts};
+use fdfat_config::resolve_flags;
 use fdfat_track::{FaceBox, LandmarkPredictor, Predictor, TrackError};
 use std::path::Path;
 
@@ -66,7 +67,7 @@ fn the_reexported_lwcsp_onnx_matches_its_checkpoint() {
     ) else {
         return;
     };
-    let cfg = config(&[("model", "LWCSPModel"), ("activation", "SiLU")]);
+    let cfg = resolve_flags(&[("model", "LWCSPModel"), ("activation", "SiLU")]).unwrap();
     let onnx = LandmarkPredictor::load(&cfg, &onnx, &cpu()).unwrap();
     let pt = LandmarkPredictor::load(&cfg, &pt, &cpu()).unwrap();
     let (dist, score) = compare(&onnx, &pt, &helen);
@@ -84,18 +85,21 @@ fn wrong_landmark_files_are_clear_errors() {
     ) else {
         return;
     };
-    let err = LandmarkPredictor::load(&config(&[]), &corrupt, &cpu()).unwrap_err();
+    let defaults = resolve_flags(&[]).unwrap();
+    let err = LandmarkPredictor::load(&defaults, &corrupt, &cpu()).unwrap_err();
     assert!(matches!(err, TrackError::OnnxLoad { .. }), "{err:?}");
     assert!(
         err.to_string()
             .contains("LWCSPModel_SiLU_affine_facecls/model.onnx")
     );
     // 141 outputs are not 68 points plus heads
-    let err = LandmarkPredictor::load(&config(&[("lmk_num", "68")]), &lw, &cpu()).unwrap_err();
+    let points68 = resolve_flags(&[("lmk_num", "68")]).unwrap();
+    let err = LandmarkPredictor::load(&points68, &lw, &cpu()).unwrap_err();
     assert!(err.to_string().contains("lmk_num: 68"), "{err}");
     // a checkpoint of the other architecture names the key to change
     let pt = lw.with_file_name("best.pt");
-    let err = LandmarkPredictor::load(&config(&[("model", "LWCSPModel")]), &pt, &cpu())
+    let csp = resolve_flags(&[("model", "LWCSPModel")]).unwrap();
+    let err = LandmarkPredictor::load(&csp, &pt, &cpu())
         .unwrap_err()
         .to_string();
     assert!(err.contains("best.pt"), "{err}");
@@ -103,7 +107,7 @@ fn wrong_landmark_files_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let text = dir.path().join("weights.bpk");
     std::fs::write(&text, "hello").unwrap();
-    let err = LandmarkPredictor::load(&config(&[]), &text, &cpu()).unwrap_err();
+    let err = LandmarkPredictor::load(&defaults, &text, &cpu()).unwrap_err();
     assert!(err.to_string().contains("weights.bpk"), "{err}");
 }
 

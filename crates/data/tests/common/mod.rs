@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use fdfat_config::{Config, DataConfig, resolve};
+use fdfat_config::{Config, DataConfig, resolve_flags};
 use std::path::Path;
 
 /// Writes `dir/data.yaml` with the given body and loads it.
@@ -13,11 +13,7 @@ pub fn data_yaml(dir: &Path, body: &str) -> DataConfig {
 
 /// The default configuration with `key value` overrides.
 pub fn config(overrides: &[(&str, &str)]) -> Config {
-    let flags: Vec<(String, String)> = overrides
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    resolve(None, &flags).unwrap()
+    resolve_flags(overrides).unwrap()
 }
 
 /// Landmarks of a FaceSynthetics `_ldmks.txt`.

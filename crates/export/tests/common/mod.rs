@@ -5,7 +5,7 @@
 
 use burn::tensor::Device;
 use fdfat_config::fixtures::shared_path;
-use fdfat_config::{Config, resolve};
+use fdfat_config::{Config, resolve_flags};
 use fdfat_models::npy::{NpyArray, read_f32};
 use fdfat_models::{LandmarkModel, load_checkpoint};
 use std::path::{Path, PathBuf};
@@ -42,12 +42,12 @@ impl Published {
     /// The configuration of this model with `extra` keys.
     pub fn config(&self, extra: &[(&str, &str)]) -> Config {
         let mut flags = vec![
-            ("model".to_string(), self.model.to_string()),
-            ("activation".to_string(), self.activation.to_string()),
-            ("face_cls".to_string(), "true".to_string()),
+            ("model", self.model),
+            ("activation", self.activation),
+            ("face_cls", "true"),
         ];
-        flags.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        resolve(None, &flags).unwrap()
+        flags.extend_from_slice(extra);
+        resolve_flags(&flags).unwrap()
     }
 
     /// The model with the published weights, or `None` without the shared fixtures.

@@ -1,6 +1,8 @@
-//! The flex CPU kernels: forward and backward of the operations [`crate::extension`] plugs into
-//! burn, on contiguous `f32` slices, data-parallel through rayon.
+//! The flex CPU kernels: forward and backward of the operations the crate plugs into burn, on
+//! contiguous `f32` slices, data-parallel through rayon, and their backend-extension
+//! implementations (`backend`).
 
+pub(crate) mod backend;
 pub(crate) mod dense;
 pub(crate) mod depthwise;
 mod geometry;

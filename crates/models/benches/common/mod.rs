@@ -1,5 +1,6 @@
-//! Helpers the benchmarks of this crate share: wall-clock timings, their medians and the model
-//! configuration the benchmarks run.
+//! Helpers the benchmarks of fdfat-models, fdfat-kernels and fdfat-infer share (the other two
+//! include this file by path): wall-clock timings, their medians and the model configuration
+//! the benchmarks run.
 #![allow(dead_code, reason = "each bench uses part of the helpers")]
 
 use std::time::{Duration, Instant};
@@ -36,13 +37,10 @@ pub fn ms(d: Duration) -> f64 {
 
 /// The configuration of `model` with `activation` and the face classifier.
 pub fn config(model: &str, activation: &str) -> fdfat_config::Config {
-    let flags: Vec<(String, String)> = [
+    fdfat_config::resolve_flags(&[
         ("model", model),
         ("activation", activation),
         ("face_cls", "true"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    fdfat_config::resolve(None, &flags).expect("valid benchmark configuration")
+    ])
+    .expect("valid benchmark configuration")
 }

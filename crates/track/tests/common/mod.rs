@@ -19,15 +19,6 @@ pub fn fixture(relative: &str) -> Option<PathBuf> {
     shared_path(relative)
 }
 
-/// The default configuration with `flags` applied.
-pub fn config(flags: &[(&str, &str)]) -> fdfat_config::Config {
-    let flags: Vec<(String, String)> = flags
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    fdfat_config::resolve(None, &flags).unwrap()
-}
-
 /// The RFB-320 detector at the default threshold.
 pub fn detector() -> Option<FaceDetector> {
     Some(FaceDetector::load(&fixture(RFB)?, 0.7).unwrap())
@@ -37,7 +28,10 @@ pub fn detector() -> Option<FaceDetector> {
 pub fn landmarks(relative: &str) -> Option<LandmarkPredictor> {
     let path = fixture(relative)?;
     let (device, _) = fdfat_models::device_for(&fdfat_config::DeviceSpec::Cpu);
-    Some(LandmarkPredictor::load(&config(&[]), &path, &device).unwrap())
+    Some(
+        LandmarkPredictor::load(&fdfat_config::resolve_flags(&[]).unwrap(), &path, &device)
+            .unwrap(),
+    )
 }
 
 /// The 68 points of an iBUG `.pts` file, 0-based pixels.
