@@ -160,10 +160,11 @@ fn block_sum(value: f32) -> f32 {
     let unit = UNIT_POS as usize;
     shared[unit] = value;
     sync_cube();
-    let mut half = BLOCK / 2;
+    let mut half = (BLOCK / 2).runtime();
     while half > 0 {
         if unit < half {
-            shared[unit] += shared[unit + half];
+            let sum = shared[unit] + shared[unit + half];
+            shared[unit] = sum;
         }
         sync_cube();
         half /= 2;
