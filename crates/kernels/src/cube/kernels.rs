@@ -63,24 +63,39 @@ fn derivative(z: f32, #[comptime] act: u32) -> f32 {
     d
 }
 
+/// A depth-wise convolution's geometry, a compile-time parameter of its kernels: input
+/// `[n, c_in, h, w]`, weight `[c_in * mult, 1, k, k]`, output `[n, c_in * mult, ho, wo]`,
+/// stride and zero padding on both axes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Depthwise {
+    /// Batch size.
+    pub n: usize,
+    /// Input channels.
+    pub c_in: usize,
+    /// Output channels per input channel.
+    pub mult: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Kernel side.
+    pub k: usize,
+    /// Stride.
+    pub stride: usize,
+    /// Zero padding.
+    pub pad: usize,
+    /// Output height.
+    pub ho: usize,
+    /// Output width.
+    pub wo: usize,
+}
+
 /// Depth-wise convolution, one unit per output value: `out[b, co, oy, ox]` sums the `k x k`
 /// taps of input channel `co / mult` under `weight[co]`.
 #[cube(launch)]
-#[allow(clippy::too_many_arguments)]
-pub fn depthwise_forward(
-    x: &[f32],
-    weight: &[f32],
-    out: &mut [f32],
-    #[comptime] c_in: usize,
-    #[comptime] mult: usize,
-    #[comptime] h: usize,
-    #[comptime] w: usize,
-    #[comptime] k: usize,
-    #[comptime] stride: usize,
-    #[comptime] pad: usize,
-    #[comptime] ho: usize,
-    #[comptime] wo: usize,
-) {
+pub fn depthwise_forward(x: &[f32], weight: &[f32], out: &mut [f32], #[comptime] g: Depthwise) {
+    let (c_in, mult, h, w, k) = (g.c_in, g.mult, g.h, g.w, g.k);
+    let (stride, pad, ho, wo) = (g.stride, g.pad, g.ho, g.wo);
     if ABSOLUTE_POS >= out.len() {
         terminate!();
     }
@@ -110,21 +125,14 @@ pub fn depthwise_forward(
 /// The input gradient of [`depthwise_forward`], one unit per input value: the sum over the
 /// output positions and taps that read it.
 #[cube(launch)]
-#[allow(clippy::too_many_arguments)]
 pub fn depthwise_input_grad(
     grad: &[f32],
     weight: &[f32],
     dx: &mut [f32],
-    #[comptime] c_in: usize,
-    #[comptime] mult: usize,
-    #[comptime] h: usize,
-    #[comptime] w: usize,
-    #[comptime] k: usize,
-    #[comptime] stride: usize,
-    #[comptime] pad: usize,
-    #[comptime] ho: usize,
-    #[comptime] wo: usize,
+    #[comptime] g: Depthwise,
 ) {
+    let (c_in, mult, h, w, k) = (g.c_in, g.mult, g.h, g.w, g.k);
+    let (stride, pad, ho, wo) = (g.stride, g.pad, g.ho, g.wo);
     if ABSOLUTE_POS >= dx.len() {
         terminate!();
     }
@@ -177,22 +185,15 @@ fn block_sum(value: f32) -> f32 {
 /// over its chunk of the `n x ho x wo` output positions, into
 /// `partials[(chunk * c_out + co) * k * k + tap]`.
 #[cube(launch)]
-#[allow(clippy::too_many_arguments)]
 pub fn partial_sums_depthwise_weight(
     x: &[f32],
     grad: &[f32],
     partials: &mut [f32],
-    #[comptime] n: usize,
-    #[comptime] c_in: usize,
-    #[comptime] mult: usize,
-    #[comptime] h: usize,
-    #[comptime] w: usize,
-    #[comptime] k: usize,
-    #[comptime] stride: usize,
-    #[comptime] pad: usize,
-    #[comptime] ho: usize,
-    #[comptime] wo: usize,
+    #[comptime] g: Depthwise,
 ) {
+    let n = g.n;
+    let (c_in, mult, h, w, k) = (g.c_in, g.mult, g.h, g.w, g.k);
+    let (stride, pad, ho, wo) = (g.stride, g.pad, g.ho, g.wo);
     let tap = CUBE_POS_X as usize;
     let co = CUBE_POS_Y as usize;
     let chunk = CUBE_POS_Z as usize;

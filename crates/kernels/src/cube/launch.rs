@@ -1,6 +1,6 @@
 //! Launches the kernels of [`super::kernels`] on `f32` cube tensors (made contiguous first).
 
-use super::kernels::{self, BLOCK, NormArgsLaunch, PER_UNIT};
+use super::kernels::{self, BLOCK, Depthwise, NormArgsLaunch, PER_UNIT};
 use crate::NormAct;
 use burn::backend::TensorMetadata;
 use burn::tensor::{DType, Shape};
@@ -10,44 +10,28 @@ use burn_cubecl::tensor::CubeTensor;
 use cubecl::calculate_cube_count_elemwise;
 use cubecl::prelude::*;
 
-/// A depth-wise convolution's geometry, from its input `[n, c_in, h, w]` and weight
-/// `[c_in * mult, 1, k, k]`.
-#[derive(Debug, Clone, Copy)]
-struct DepthwiseGeometry {
-    n: usize,
-    c_in: usize,
-    mult: usize,
-    h: usize,
-    w: usize,
-    k: usize,
-    stride: usize,
-    pad: usize,
-    ho: usize,
-    wo: usize,
+/// The geometry of a depth-wise convolution of input `x` by `weight`.
+fn depthwise(x: &Shape, weight: &Shape, stride: usize, pad: usize) -> Depthwise {
+    let [n, c_in, h, w] = x.dims();
+    let [c_out, _, k, _] = weight.dims();
+    let out = |len: usize| (len + 2 * pad).saturating_sub(k) / stride + 1;
+    Depthwise {
+        n,
+        c_in,
+        mult: c_out / c_in.max(1),
+        h,
+        w,
+        k,
+        stride,
+        pad,
+        ho: out(h),
+        wo: out(w),
+    }
 }
 
-impl DepthwiseGeometry {
-    fn new(x: &Shape, weight: &Shape, stride: usize, pad: usize) -> Self {
-        let [n, c_in, h, w] = x.dims();
-        let [c_out, _, k, _] = weight.dims();
-        let out = |len: usize| (len + 2 * pad).saturating_sub(k) / stride + 1;
-        Self {
-            n,
-            c_in,
-            mult: c_out / c_in.max(1),
-            h,
-            w,
-            k,
-            stride,
-            pad,
-            ho: out(h),
-            wo: out(w),
-        }
-    }
-
-    fn c_out(&self) -> usize {
-        self.c_in * self.mult
-    }
+/// Output channels of `g`.
+fn c_out(g: &Depthwise) -> usize {
+    g.c_in * g.mult
 }
 
 /// An empty contiguous `f32` tensor of `shape` on `like`'s device.
@@ -87,9 +71,9 @@ pub fn depthwise_forward(
     pad: usize,
 ) -> CubeTensor {
     let (x, weight) = (into_contiguous(x), into_contiguous(weight));
-    let g = DepthwiseGeometry::new(&x.shape(), &weight.shape(), stride, pad);
-    let out = empty(&x, [g.n, g.c_out(), g.ho, g.wo]);
-    let (count, dim) = elementwise(&x, g.n * g.c_out() * g.ho * g.wo);
+    let g = depthwise(&x.shape(), &weight.shape(), stride, pad);
+    let out = empty(&x, [g.n, c_out(&g), g.ho, g.wo]);
+    let (count, dim) = elementwise(&x, g.n * c_out(&g) * g.ho * g.wo);
     kernels::depthwise_forward::launch(
         &x.client,
         count,
@@ -97,15 +81,7 @@ pub fn depthwise_forward(
         buffer(&x),
         buffer(&weight),
         buffer(&out),
-        g.c_in,
-        g.mult,
-        g.h,
-        g.w,
-        g.k,
-        g.stride,
-        g.pad,
-        g.ho,
-        g.wo,
+        g,
     );
     out
 }
@@ -119,7 +95,7 @@ pub fn depthwise_input_grad(
     pad: usize,
 ) -> CubeTensor {
     let (grad, weight) = (into_contiguous(grad), into_contiguous(weight));
-    let g = DepthwiseGeometry::new(x_shape, &weight.shape(), stride, pad);
+    let g = depthwise(x_shape, &weight.shape(), stride, pad);
     let dx = empty(&grad, x_shape.clone());
     let (count, dim) = elementwise(&grad, x_shape.num_elements());
     kernels::depthwise_input_grad::launch(
@@ -129,15 +105,7 @@ pub fn depthwise_input_grad(
         buffer(&grad),
         buffer(&weight),
         buffer(&dx),
-        g.c_in,
-        g.mult,
-        g.h,
-        g.w,
-        g.k,
-        g.stride,
-        g.pad,
-        g.ho,
-        g.wo,
+        g,
     );
     dx
 }
@@ -151,11 +119,11 @@ pub fn depthwise_weight_grad(
     pad: usize,
 ) -> CubeTensor {
     let (x, grad) = (into_contiguous(x), into_contiguous(grad));
-    let g = DepthwiseGeometry::new(&x.shape(), weight_shape, stride, pad);
+    let g = depthwise(&x.shape(), weight_shape, stride, pad);
     let rows = chunks(g.n * g.ho * g.wo);
-    let cols = g.c_out() * g.k * g.k;
+    let cols = c_out(&g) * g.k * g.k;
     let partials = empty(&x, [rows * cols]);
-    let grid = CubeCount::Static((g.k * g.k) as u32, g.c_out() as u32, rows as u32);
+    let grid = CubeCount::Static((g.k * g.k) as u32, c_out(&g) as u32, rows as u32);
     kernels::partial_sums_depthwise_weight::launch(
         &x.client,
         grid,
@@ -163,16 +131,7 @@ pub fn depthwise_weight_grad(
         buffer(&x),
         buffer(&grad),
         buffer(&partials),
-        g.n,
-        g.c_in,
-        g.mult,
-        g.h,
-        g.w,
-        g.k,
-        g.stride,
-        g.pad,
-        g.ho,
-        g.wo,
+        g,
     );
     let dw = empty(&x, weight_shape.clone());
     let (count, dim) = elementwise(&x, cols);
