@@ -12,8 +12,8 @@
 # A table of the results is printed last.
 #
 # Usage: scripts/bench_gpu.sh [device...]
-# Environment: FDFAT the binary (built with `--features wgpu,cuda` or either; default
-# target/release/fdfat), PYTHON (python3 with torch; its rows are skipped without it), WORK a
+# Environment: FDFAT the binary (built with `--features wgpu,cuda`; default
+# target/release/fdfat), or FDFAT_WGPU and FDFAT_CUDA, one binary per device kind, PYTHON (python3 with torch; its rows are skipped without it), WORK a
 # scratch folder (a toy set already rendered there is reused), COUNT the epoch list (100000),
 # BENCH_COUNT the images of a throughput run (5120), THREADS_LIST (1 2 4 8 16), STEPS which
 # steps run (default "throughput epoch scaling curve").
@@ -51,10 +51,17 @@ yaml bench.txt val_small.txt bench.yaml
 yaml curve.txt val_small.txt curve.yaml
 yaml scaling.txt val_small.txt scaling.yaml
 
+bin_for() { # device: the binary that trains on it
+  case "$1" in
+    wgpu*) echo "${FDFAT_WGPU:-$FDFAT}" ;;
+    cuda*) echo "${FDFAT_CUDA:-$FDFAT}" ;;
+    *) echo "$FDFAT" ;;
+  esac
+}
 train() { # device model activation batch epochs data extra...
   local device=$1 model=$2 act=$3 batch=$4 epochs=$5 data=$6
   shift 6
-  "$FDFAT" --task train --data "$TOY/$data" --device "$device" --model "$model" --activation "$act" \
+  "$(bin_for "$device")" --task train --data "$TOY/$data" --device "$device" --model "$model" --activation "$act" \
     --batch_size "$batch" --epoch "$epochs" --workers "$THREADS" --project "$WORK/runs" \
     --name "$device-$model-$batch" --dump_batch 0 "$@"
 }
