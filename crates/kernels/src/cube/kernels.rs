@@ -52,6 +52,10 @@ fn activate(z: f32, #[comptime] act: u32) -> f32 {
 /// The derivative of `act` at `z`; ReLU6 passes the gradient where `0 <= z <= 6` (as burn's
 /// clamp does).
 #[cube]
+#[allow(
+    clippy::manual_range_contains,
+    reason = "kernel code: CubeCL expands comparisons, not ranges"
+)]
 fn derivative(z: f32, #[comptime] act: u32) -> f32 {
     let mut d = 1.0f32;
     if comptime![act == ACT_RELU6] {
@@ -147,11 +151,11 @@ pub fn depthwise_input_grad(
         let plane = (b * c_in * mult + co) * ho * wo;
         for ky in 0..k {
             let ty = iy + pad;
-            if ty >= ky && (ty - ky) % stride == 0 && (ty - ky) / stride < ho {
+            if ty >= ky && (ty - ky).is_multiple_of(stride) && (ty - ky) / stride < ho {
                 let row = plane + (ty - ky) / stride * wo;
                 for kx in 0..k {
                     let tx = ix + pad;
-                    if tx >= kx && (tx - kx) % stride == 0 && (tx - kx) / stride < wo {
+                    if tx >= kx && (tx - kx).is_multiple_of(stride) && (tx - kx) / stride < wo {
                         acc += grad[row + (tx - kx) / stride] * weight[(co * k + ky) * k + kx];
                     }
                 }
