@@ -35,6 +35,8 @@ mod cpu;
 mod cube;
 #[cfg(any(feature = "flex", feature = "cube", test))]
 mod extension;
+#[cfg(any(feature = "flex", feature = "cube", test))]
+mod geometry;
 pub mod sgemm;
 #[cfg(test)]
 mod tests;

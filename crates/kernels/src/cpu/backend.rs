@@ -230,18 +230,7 @@ impl ConvKernel for DepthwiseKernel {
     const WEIGHT_GRAD: ConvFn<Depthwise> = depthwise::depthwise_weight_grad;
 
     fn geometry(x: &FlexTensor, weight: &FlexTensor, stride: usize, pad: usize) -> Depthwise {
-        let [n, c_in, h, w] = x.shape().dims();
-        let [c_out, _, k, _] = weight.shape().dims();
-        Depthwise {
-            n,
-            c_in,
-            mult: c_out / c_in.max(1),
-            h,
-            w,
-            k,
-            stride,
-            pad,
-        }
+        Depthwise::new(x.shape().dims(), weight.shape().dims(), stride, pad)
     }
 
     fn out_shape(g: &Depthwise) -> [usize; 4] {

@@ -12,41 +12,10 @@ use super::pointwise::sum_with;
 /// Zeros after a padded plane: at least the largest kernel side the wide-grid loops handle.
 const PAD_TAIL: usize = 16;
 
-/// Geometry of a depth-wise convolution: every input channel has its own `mult` output
-/// channels (`groups == c_in`, `c_out == mult * c_in`), a square `k x k` kernel, equal strides
-/// and equal padding on all sides, no dilation.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Depthwise {
-    /// Batch size.
-    pub n: usize,
-    /// Input channels (= groups).
-    pub c_in: usize,
-    /// Output channels per input channel.
-    pub mult: usize,
-    /// Input height.
-    pub h: usize,
-    /// Input width.
-    pub w: usize,
-    /// Kernel side.
-    pub k: usize,
-    /// Stride (both axes).
-    pub stride: usize,
-    /// Zero padding (all sides).
-    pub pad: usize,
-}
+pub use crate::geometry::Depthwise;
 
+/// The CPU kernels' tap ranges of a depth-wise convolution.
 impl Depthwise {
-    /// Output channels.
-    pub fn c_out(&self) -> usize {
-        self.c_in * self.mult
-    }
-
-    /// Output height and width; `None` when the kernel does not fit the padded input.
-    pub fn out_hw(&self) -> Option<(usize, usize)> {
-        let span = |len| geometry::out_len(len, self.k, self.stride, self.pad);
-        Some((span(self.h)?, span(self.w)?))
-    }
-
     /// The output positions `o` whose input position `o * stride + tap - pad` lies in
     /// `0..len`, for a kernel tap, as a range within `0..out`.
     fn valid(&self, tap: usize, len: usize, out: usize) -> Range<usize> {

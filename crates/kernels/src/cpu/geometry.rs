@@ -1,13 +1,9 @@
-//! Output sizes and valid tap ranges of a square-kernel convolution, shared by the dense and
-//! depth-wise kernels.
+//! Output sizes (the crate's shared `out_len`) and valid tap ranges of a square-kernel
+//! convolution, for the dense and depth-wise CPU kernels.
 
 use std::ops::Range;
 
-/// Output length along an input axis of `len` for kernel `k`, `stride` and `pad` on both sides;
-/// `None` when the kernel does not fit the padded input.
-pub(super) fn out_len(len: usize, k: usize, stride: usize, pad: usize) -> Option<usize> {
-    (len + 2 * pad).checked_sub(k).map(|d| d / stride + 1)
-}
+pub(super) use crate::geometry::out_len;
 
 /// The output positions `o` whose input position `o * stride + tap - pad` lies in `0..len`, as
 /// a range within `0..out`.

@@ -8,6 +8,7 @@
 //! slice, and reduce the units' sums in shared memory to one partial per cube;
 //! [`sum_partials`] then adds the partials of each output in a fixed order.
 
+use crate::geometry::Depthwise;
 use cubecl::prelude::*;
 
 /// Units per cube of the reduction kernels (a power of two).
@@ -67,39 +68,14 @@ fn derivative(z: f32, #[comptime] act: u32) -> f32 {
     d
 }
 
-/// A depth-wise convolution's geometry, a compile-time parameter of its kernels: input
-/// `[n, c_in, h, w]`, weight `[c_in * mult, 1, k, k]`, output `[n, c_in * mult, ho, wo]`,
-/// stride and zero padding on both axes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Depthwise {
-    /// Batch size.
-    pub n: usize,
-    /// Input channels.
-    pub c_in: usize,
-    /// Output channels per input channel.
-    pub mult: usize,
-    /// Input height.
-    pub h: usize,
-    /// Input width.
-    pub w: usize,
-    /// Kernel side.
-    pub k: usize,
-    /// Stride.
-    pub stride: usize,
-    /// Zero padding.
-    pub pad: usize,
-    /// Output height.
-    pub ho: usize,
-    /// Output width.
-    pub wo: usize,
-}
-
 /// Depth-wise convolution, one unit per output value: `out[b, co, oy, ox]` sums the `k x k`
 /// taps of input channel `co / mult` under `weight[co]`.
 #[cube(launch)]
 pub fn depthwise_forward(x: &[f32], weight: &[f32], out: &mut [f32], #[comptime] g: Depthwise) {
     let (c_in, mult, h, w, k) = (g.c_in, g.mult, g.h, g.w, g.k);
-    let (stride, pad, ho, wo) = (g.stride, g.pad, g.ho, g.wo);
+    let (stride, pad) = (g.stride, g.pad);
+    let ho = comptime![g.out_hw().map_or(0, |(ho, _)| ho)];
+    let wo = comptime![g.out_hw().map_or(0, |(_, wo)| wo)];
     if ABSOLUTE_POS >= out.len() {
         terminate!();
     }
@@ -136,7 +112,9 @@ pub fn depthwise_input_grad(
     #[comptime] g: Depthwise,
 ) {
     let (c_in, mult, h, w, k) = (g.c_in, g.mult, g.h, g.w, g.k);
-    let (stride, pad, ho, wo) = (g.stride, g.pad, g.ho, g.wo);
+    let (stride, pad) = (g.stride, g.pad);
+    let ho = comptime![g.out_hw().map_or(0, |(ho, _)| ho)];
+    let wo = comptime![g.out_hw().map_or(0, |(_, wo)| wo)];
     if ABSOLUTE_POS >= dx.len() {
         terminate!();
     }
@@ -197,7 +175,9 @@ pub fn partial_sums_depthwise_weight(
 ) {
     let n = g.n;
     let (c_in, mult, h, w, k) = (g.c_in, g.mult, g.h, g.w, g.k);
-    let (stride, pad, ho, wo) = (g.stride, g.pad, g.ho, g.wo);
+    let (stride, pad) = (g.stride, g.pad);
+    let ho = comptime![g.out_hw().map_or(0, |(ho, _)| ho)];
+    let wo = comptime![g.out_hw().map_or(0, |(_, wo)| wo)];
     let tap = CUBE_POS_X as usize;
     let co = CUBE_POS_Y as usize;
     let chunk = CUBE_POS_Z as usize;

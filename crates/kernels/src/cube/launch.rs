@@ -1,7 +1,8 @@
 //! Launches the kernels of [`super::kernels`] on `f32` cube tensors (made contiguous first).
 
-use super::kernels::{self, BLOCK, Depthwise, NormArgsLaunch, PER_UNIT};
+use super::kernels::{self, BLOCK, NormArgsLaunch, PER_UNIT};
 use crate::NormAct;
+use crate::geometry::Depthwise;
 use burn::backend::TensorMetadata;
 use burn::tensor::{DType, Shape};
 use burn_cubecl::kernel::into_contiguous;
@@ -10,28 +11,11 @@ use burn_cubecl::tensor::CubeTensor;
 use cubecl::calculate_cube_count_elemwise;
 use cubecl::prelude::*;
 
-/// The geometry of a depth-wise convolution of input `x` by `weight`.
-fn depthwise(x: &Shape, weight: &Shape, stride: usize, pad: usize) -> Depthwise {
-    let [n, c_in, h, w] = x.dims();
-    let [c_out, _, k, _] = weight.dims();
-    let out = |len: usize| (len + 2 * pad).saturating_sub(k) / stride + 1;
-    Depthwise {
-        n,
-        c_in,
-        mult: c_out / c_in.max(1),
-        h,
-        w,
-        k,
-        stride,
-        pad,
-        ho: out(h),
-        wo: out(w),
-    }
-}
-
-/// Output channels of `g`.
-fn c_out(g: &Depthwise) -> usize {
-    g.c_in * g.mult
+/// The geometry of a depth-wise convolution of input `x` by `weight`, and its output size.
+fn depthwise(x: &Shape, weight: &Shape, stride: usize, pad: usize) -> (Depthwise, usize, usize) {
+    let g = Depthwise::new(x.dims(), weight.dims(), stride, pad);
+    let (ho, wo) = g.out_hw().unwrap_or((0, 0));
+    (g, ho, wo)
 }
 
 /// An empty contiguous `f32` tensor of `shape` on `like`'s device.
@@ -71,9 +55,9 @@ pub fn depthwise_forward(
     pad: usize,
 ) -> CubeTensor {
     let (x, weight) = (into_contiguous(x), into_contiguous(weight));
-    let g = depthwise(&x.shape(), &weight.shape(), stride, pad);
-    let out = empty(&x, [g.n, c_out(&g), g.ho, g.wo]);
-    let (count, dim) = elementwise(&x, g.n * c_out(&g) * g.ho * g.wo);
+    let (g, ho, wo) = depthwise(&x.shape(), &weight.shape(), stride, pad);
+    let out = empty(&x, [g.n, g.c_out(), ho, wo]);
+    let (count, dim) = elementwise(&x, g.n * g.c_out() * ho * wo);
     kernels::depthwise_forward::launch(
         &x.client,
         count,
@@ -95,7 +79,7 @@ pub fn depthwise_input_grad(
     pad: usize,
 ) -> CubeTensor {
     let (grad, weight) = (into_contiguous(grad), into_contiguous(weight));
-    let g = depthwise(x_shape, &weight.shape(), stride, pad);
+    let (g, ho, wo) = depthwise(x_shape, &weight.shape(), stride, pad);
     let dx = empty(&grad, x_shape.clone());
     let (count, dim) = elementwise(&grad, x_shape.num_elements());
     kernels::depthwise_input_grad::launch(
@@ -119,11 +103,11 @@ pub fn depthwise_weight_grad(
     pad: usize,
 ) -> CubeTensor {
     let (x, grad) = (into_contiguous(x), into_contiguous(grad));
-    let g = depthwise(&x.shape(), weight_shape, stride, pad);
-    let rows = chunks(g.n * g.ho * g.wo);
-    let cols = c_out(&g) * g.k * g.k;
+    let (g, ho, wo) = depthwise(&x.shape(), weight_shape, stride, pad);
+    let rows = chunks(g.n * ho * wo);
+    let cols = g.c_out() * g.k * g.k;
     let partials = empty(&x, [rows * cols]);
-    let grid = CubeCount::Static((g.k * g.k) as u32, c_out(&g) as u32, rows as u32);
+    let grid = CubeCount::Static((g.k * g.k) as u32, g.c_out() as u32, rows as u32);
     kernels::partial_sums_depthwise_weight::launch(
         &x.client,
         grid,
