@@ -3,7 +3,7 @@
 //! backward), on contiguous `f32` NCHW buffers.
 //!
 //! Element-wise kernels run one unit per output value. Sums over the batch (a weight gradient,
-//! per-channel statistics) run in two deterministic stages: [`partial_sums_*`] kernels give
+//! per-channel statistics) run in two deterministic stages: the `partial_sums_*` kernels give
 //! each cube a slice of one channel's `n x h x w` values, each unit a strided share of that
 //! slice, and reduce the units' sums in shared memory to one partial per cube;
 //! [`sum_partials`] then adds the partials of each output in a fixed order.
