@@ -79,7 +79,7 @@ pub fn depthwise_input_grad(
     pad: usize,
 ) -> CubeTensor {
     let (grad, weight) = (into_contiguous(grad), into_contiguous(weight));
-    let (g, ho, wo) = depthwise(x_shape, &weight.shape(), stride, pad);
+    let (g, _, _) = depthwise(x_shape, &weight.shape(), stride, pad);
     let dx = empty(&grad, x_shape.clone());
     let (count, dim) = elementwise(&grad, x_shape.num_elements());
     kernels::depthwise_input_grad::launch(
