@@ -7,26 +7,15 @@
 # Usage: scripts/bench_onnx.sh [bench_onnx.py options]; FDFAT names a binary to use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SHARED="${FDFAT_SHARED:-$(cd .. && pwd)/shared}"
-REF="$SHARED/data/reference_checkpoints"
-SAMPLES="$SHARED/data/facesynthetics/samples"
 BENCH_ARGS=("$@")
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
+. scripts/export_common.sh
 
-(cd "$SAMPLES" && ls ??????.png) > "$WORK/val.txt"
-printf 'base_path: %s\nval: %s\nformat: facesynthetics\n' "$SAMPLES" "$WORK/val.txt" > "$WORK/data.yaml"
-
-if [ -z "${FDFAT:-}" ]; then
-  cargo build --release --quiet
-  FDFAT=target/release/fdfat
-fi
 for model in "LWModel ReLU6 LWModel_ReLU6_affine_cls lw" "LWCSPModel SiLU LWCSPModel_SiLU_affine_facecls csp"; do
   set -- $model
   echo "== export $1"
   "$FDFAT" --task export --export_format onnx --model "$1" --activation "$2" --face_cls true \
     --checkpoint "$REF/$3/best.pt" --export_path "$WORK/$4.onnx" \
-    --export_int8 true --data "$WORK/data.yaml" --cache false --export_calib 10 \
+    --export_int8 true --data "$WORK/facesynthetics.yaml" --cache false --export_calib 10 \
     | sed -n '/^exported/,$p'
 done
 python3 scripts/bench_onnx.py \

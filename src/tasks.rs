@@ -81,7 +81,7 @@ fn info(cfg: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `--task export`: the checkpoint as ONNX, checked in tract (see `fdfat_export::export`).
+/// `--task export`: the checkpoint as TFLite or ONNX, checked in tract (see `fdfat_export::export`).
 fn export(cfg: &Config) -> anyhow::Result<()> {
     fdfat_export::export(cfg)?;
     Ok(())

@@ -1,5 +1,6 @@
-//! `--task val`: evaluates a checkpoint on a split with the reference protocol (the fixed eval
-//! crop, predictions mapped back to original-image pixels) and writes the report of
+//! `--task val`: evaluates a checkpoint, or an exported `.onnx` (float or int8) or `.tflite`
+//! file run in tract, on a split with the reference protocol (the fixed eval crop,
+//! predictions mapped back to original-image pixels) and writes the report of
 //! `fdfat-eval` (JSON at `val_report`, default `<project>/<name>/val_<split>.json`, with the CED
 //! plot and the per-landmark picture beside it), printing its table.
 
@@ -8,6 +9,7 @@ use burn::tensor::{Tensor, TensorData};
 use fdfat_config::{Config, DataConfig, LandmarkScheme};
 use fdfat_data::{Dataset, Loader, LoaderMode};
 use fdfat_eval::{Evaluator, FaceScore, Sample};
+use fdfat_export::{ExportedModel, Format, OutputLayout, SampleBatch};
 use fdfat_models::{LandmarkModel, load_checkpoint};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -31,10 +33,7 @@ pub fn run(cfg: &Config, data: &DataConfig) -> anyhow::Result<()> {
             checkpoint.display()
         );
     }
-    let device = fdfat_models::device_for_config(&cfg.device)?;
-    let model = LandmarkModel::new(cfg, &device)?;
-    let (model, load) = load_checkpoint(model, &checkpoint)?;
-    println!("{load}");
+    let model = Forward::load(cfg, &checkpoint)?;
     let model_scheme = LandmarkScheme::for_points(cfg.lmk_num).ok_or_else(|| {
         anyhow!(
             "lmk_num = {}: no built-in landmark scheme has that many points",
@@ -59,7 +58,6 @@ pub fn run(cfg: &Config, data: &DataConfig) -> anyhow::Result<()> {
         cfg.workers,
     )?;
     let bar = progress(dataset.len());
-    let (size, width) = (cfg.imgsz, model.output_len());
     for batch in loader {
         let batch = batch?;
         let n = batch.len();
@@ -68,17 +66,22 @@ pub fn run(cfg: &Config, data: &DataConfig) -> anyhow::Result<()> {
             // the original normalises in the loop when the loader does not
             images.iter_mut().for_each(|v| *v = *v / 127.5 - 1.0);
         }
-        let input = Tensor::<4>::from_data(TensorData::new(images, [n, 3, size, size]), &device);
-        let outputs = model
-            .forward(input)
-            .into_data()
-            .try_into_vec::<f32>()
-            .map_err(|e| anyhow!("cannot read the model output: {e:?}"))?;
+        let outputs = model.forward(images, n, cfg.imgsz)?;
+        let width = outputs.len() / n.max(1);
+        let layout = OutputLayout::for_width(width, cfg.lmk_num).ok_or_else(|| {
+            anyhow!(
+                "`{}` gives {width} outputs per face, which does not fit `lmk_num: {}` \
+                 ({} landmark values, plus 1 face score and/or 3 pose values)",
+                checkpoint.display(),
+                cfg.lmk_num,
+                2 * cfg.lmk_num
+            )
+        })?;
         for (k, (&index, crop)) in batch.indices.iter().zip(&batch.crops).enumerate() {
             let row = &outputs[k * width..(k + 1) * width];
             let sample = &dataset.samples()[index];
             let image = sample.image.to_string_lossy().into_owned();
-            let face = model.face_cls_index().map(|i| FaceScore {
+            let face = layout.face_score.map(|i| FaceScore {
                 score: f64::from(row[i]),
                 is_face: sample.is_face,
             });
@@ -88,7 +91,7 @@ pub fn run(cfg: &Config, data: &DataConfig) -> anyhow::Result<()> {
                 }
                 continue;
             }
-            let pred = row[..model.landmark_outputs()]
+            let pred = row[..2 * layout.points]
                 .chunks_exact(2)
                 .map(|c| crop.to_image([c[0], c[1]]).map(f64::from))
                 .collect();
@@ -120,6 +123,57 @@ pub fn run(cfg: &Config, data: &DataConfig) -> anyhow::Result<()> {
         files.landmarks_png.display()
     );
     Ok(())
+}
+
+/// What `--task val` runs: a checkpoint in burn on the configured device, or an exported
+/// file in tract.
+enum Forward {
+    Checkpoint {
+        model: Box<LandmarkModel>,
+        device: burn::tensor::Device,
+    },
+    Exported(Box<ExportedModel>),
+}
+
+impl Forward {
+    /// Loads `path`: an exported model by its `.onnx` / `.tflite` extension, else a checkpoint
+    /// into the model `cfg` describes.
+    fn load(cfg: &Config, path: &Path) -> anyhow::Result<Self> {
+        if Format::of(path).is_some() {
+            let model = ExportedModel::load(path)?;
+            println!(
+                "loaded {} model `{}` (run in tract, input {:?})",
+                model.format(),
+                path.display(),
+                model.input_layout()
+            );
+            return Ok(Self::Exported(Box::new(model)));
+        }
+        let device = fdfat_models::device_for_config(&cfg.device)?;
+        let model = LandmarkModel::new(cfg, &device)?;
+        let (model, load) = load_checkpoint(model, path)?;
+        println!("{load}");
+        Ok(Self::Checkpoint {
+            model: Box::new(model),
+            device,
+        })
+    }
+
+    /// The output rows of `n` normalised `[n, 3, size, size]` images, flattened.
+    fn forward(&self, images: Vec<f32>, n: usize, size: usize) -> anyhow::Result<Vec<f32>> {
+        match self {
+            Self::Checkpoint { model, device } => {
+                let input =
+                    Tensor::<4>::from_data(TensorData::new(images, [n, 3, size, size]), device);
+                model
+                    .forward(input)
+                    .into_data()
+                    .try_into_vec::<f32>()
+                    .map_err(|e| anyhow!("cannot read the model output: {e:?}"))
+            }
+            Self::Exported(model) => Ok(model.run(&SampleBatch::from_normalised(n, size, images))?),
+        }
+    }
 }
 
 fn progress(len: usize) -> ProgressBar {

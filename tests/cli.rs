@@ -98,13 +98,19 @@ fn a_repeated_flag_takes_its_last_value() {
 
 #[test]
 fn a_failing_task_exits_1_with_one_line() {
-    // the original's default export format is tflite, which fdfat-rs does not write
-    let out = fdfat(&["--task", "export", "--save", "false"]);
+    let out = fdfat(&[
+        "--task",
+        "export",
+        "--export_format",
+        "coreml",
+        "--save",
+        "false",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(
-        err.contains("export_format") && err.contains("--export_format onnx"),
+        err.contains("export_format") && err.contains("tflite or onnx"),
         "{err}"
     );
 }

@@ -111,6 +111,8 @@ pub struct Config {
     pub export_int8: bool,
     pub export_calib: usize,
     pub export_nhwc_uint8: bool,
+    pub export_int16x8: bool,
+    pub export_int8_max_nme_delta: Option<f64>,
 
     // tracking
     pub track_source: String,

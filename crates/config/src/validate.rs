@@ -58,6 +58,10 @@ fn rules(c: &Config) -> Vec<Rule> {
         frac("track_detector_threshold", c.track_detector_threshold),
         frac("track_face_threshold", c.track_face_threshold),
         non_negative("aux_pose_weight", c.aux_pose_weight),
+        non_negative(
+            "export_int8_max_nme_delta",
+            c.export_int8_max_nme_delta.unwrap_or(0.0),
+        ),
         non_negative("face_cls_weight", c.face_cls_weight),
         non_negative("w_jaw", c.w_jaw),
         non_negative("w_leyeb", c.w_leyeb),

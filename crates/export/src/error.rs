@@ -44,6 +44,33 @@ pub enum ExportError {
         /// The runtime's complaint, innermost cause last.
         message: String,
     },
+    /// The graph has an operator or activation TFLite's builtin operators cannot express.
+    #[error("cannot write TFLite: {0}")]
+    TfliteUnsupported(String),
+    /// A file is not a TFLite model fdfat-rs can read and run (corrupt flatbuffer, an operator
+    /// outside the landmark models' set, ...).
+    #[error("`{}` is not a usable TFLite model: {message}", path.display())]
+    Tflite {
+        /// The file (or `<memory>`).
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A quantized file is further from the float one than `export_int8_max_nme_delta` allows.
+    #[error(
+        "`{}`: NME {quantized:.4} against {float:.4} for the float model, a drift of          {:.4} > export_int8_max_nme_delta {max:.4}",
+        path.display(), quantized - float
+    )]
+    NmeDrift {
+        /// The quantized file.
+        path: PathBuf,
+        /// NME of the float model on the val split.
+        float: f64,
+        /// NME of the quantized file.
+        quantized: f64,
+        /// The allowed drift.
+        max: f64,
+    },
     /// An ONNX model could not be run on an input.
     #[error("running `{}` failed: {message}", path.display())]
     Run {

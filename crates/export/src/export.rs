@@ -1,7 +1,9 @@
-//! [`export`]: `--task export` — the checkpoint's model written as ONNX, checked in tract
-//! against the burn model, and optionally quantized to int8.
+//! [`export`]: `--task export` — the checkpoint's model written as TFLite
+//! ([`crate::export_tflite`]) or ONNX ([`export_onnx`]), checked in tract against the burn
+//! model, and optionally quantized.
 
 use crate::error::ExportError;
+use crate::export_tflite::{TfliteSummary, export_tflite};
 use crate::lower::{GraphOptions, InputLayout};
 use crate::onnx_model::{OnnxOptions, to_onnx, write_onnx};
 use crate::quantize::{calibrate, quantize};
@@ -15,9 +17,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Images in the self-check batch (more than one, so the free batch axis is exercised).
-const CHECK_BATCH: usize = 2;
+pub(crate) const CHECK_BATCH: usize = 2;
 /// Seed of the self-check images.
-const CHECK_SEED: u64 = 22;
+pub(crate) const CHECK_SEED: u64 = 22;
 /// Timed runs of a latency measurement (batch 1).
 const LATENCY_RUNS: usize = 100;
 
@@ -108,66 +110,101 @@ impl fmt::Display for ExportSummary {
     }
 }
 
-/// Exports `cfg.checkpoint` (default: the run's `weights/best.bpk`) as configured
-/// (`export_format` onnx, `export_path`, `export_opset`, `export_simplify`,
-/// `export_nhwc_uint8`, `export_int8` with `export_calib` and `data`), checks the file in
-/// tract against the burn model on the CPU (an error above 1e-4), prints and returns the
-/// summary.
-///
-/// The default file is `<project>/<name>/weights/model.onnx`; the int8 model is written beside
-/// it with an `_int8` suffix.
-pub fn export(cfg: &Config) -> Result<ExportSummary, ExportError> {
-    if !cfg.export_format.eq_ignore_ascii_case("onnx") {
-        return Err(ExportError::Config {
+/// What [`export`] wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Exported {
+    /// `export_format: onnx`.
+    Onnx(ExportSummary),
+    /// `export_format: tflite`.
+    Tflite(TfliteSummary),
+}
+
+/// Exports `cfg.checkpoint` (default: the run's `weights/best.bpk`) in `export_format`:
+/// `tflite` ([`export_tflite`]) or `onnx` ([`export_onnx`]).
+pub fn export(cfg: &Config) -> Result<Exported, ExportError> {
+    match cfg.export_format.to_ascii_lowercase().as_str() {
+        "onnx" => export_onnx(cfg).map(Exported::Onnx),
+        "tflite" => export_tflite(cfg).map(Exported::Tflite),
+        _ => Err(ExportError::Config {
             key: "export_format",
             value: cfg.export_format.clone(),
-            reason: "fdfat-rs exports ONNX only (set --export_format onnx)".into(),
-        });
+            reason: "fdfat-rs exports tflite or onnx (set --export_format tflite or onnx)".into(),
+        }),
     }
-    let run = PathBuf::from(
-        cfg.project
-            .as_deref()
-            .unwrap_or(fdfat_config::DEFAULT_PROJECT),
-    )
-    .join(&cfg.name);
-    let checkpoint = cfg
-        .checkpoint
-        .as_ref()
-        .map_or_else(|| run.join("weights").join("best.bpk"), PathBuf::from);
-    if !checkpoint.exists() {
-        return Err(ExportError::Config {
-            key: "checkpoint",
-            value: checkpoint.display().to_string(),
-            reason: "no such file (set `checkpoint`, or `project` and `name` of a trained run)"
-                .into(),
-        });
-    }
-    let path = cfg
-        .export_path
-        .as_ref()
-        .map_or_else(|| run.join("weights").join("model.onnx"), PathBuf::from);
-    let data = match (&cfg.data, cfg.export_int8) {
-        (Some(data), true) => Some(DataConfig::load(Path::new(data))?),
-        (None, true) => {
+}
+
+/// What both formats start from: the run folder, the checkpoint loaded into its model on the
+/// CPU, and the data YAML when the export quantizes.
+pub(crate) struct Prepared {
+    /// `<project>/<name>`.
+    pub run: PathBuf,
+    /// The weights file.
+    pub checkpoint: PathBuf,
+    /// The model with those weights.
+    pub model: LandmarkModel,
+    /// The CPU device it lives on.
+    pub device: burn::tensor::Device,
+    /// The data YAML, when `export_int8` or `export_int16x8` calibrates on it.
+    pub data: Option<DataConfig>,
+}
+
+impl Prepared {
+    /// Resolves and loads what `cfg` names; a clear error for a missing checkpoint or data.
+    pub fn new(cfg: &Config) -> Result<Self, ExportError> {
+        let run = PathBuf::from(
+            cfg.project
+                .as_deref()
+                .unwrap_or(fdfat_config::DEFAULT_PROJECT),
+        )
+        .join(&cfg.name);
+        let checkpoint = cfg
+            .checkpoint
+            .as_ref()
+            .map_or_else(|| run.join("weights").join("best.bpk"), PathBuf::from);
+        if !checkpoint.exists() {
             return Err(ExportError::Config {
-                key: "data",
-                value: "(unset)".into(),
-                reason: "export_int8 calibrates on the val split of a data YAML: set `data`".into(),
+                key: "checkpoint",
+                value: checkpoint.display().to_string(),
+                reason: "no such file (set `checkpoint`, or `project` and `name` of a trained run)"
+                    .into(),
             });
         }
-        (_, false) => None,
-    };
+        let quantizes = cfg.export_int8 || cfg.export_int16x8;
+        let data = match (&cfg.data, quantizes) {
+            (Some(data), true) => Some(DataConfig::load(Path::new(data))?),
+            (None, true) => {
+                return Err(ExportError::Config {
+                    key: "data",
+                    value: "(unset)".into(),
+                    reason: "quantization calibrates on the val split of a data YAML: set `data`"
+                        .into(),
+                });
+            }
+            (_, false) => None,
+        };
+        let (device, _) = fdfat_models::device_for(&DeviceSpec::Cpu);
+        let model = LandmarkModel::new(cfg, &device)?;
+        let (model, load) = load_checkpoint(model, &checkpoint)?;
+        println!("{load}");
+        Ok(Self {
+            run,
+            checkpoint,
+            model,
+            device,
+            data,
+        })
+    }
+}
 
-    let (device, _) = fdfat_models::device_for(&DeviceSpec::Cpu);
-    let model = LandmarkModel::new(cfg, &device)?;
-    let (model, load) = load_checkpoint(model, &checkpoint)?;
-    println!("{load}");
+/// The ONNX options `cfg` asks for, with the checkpoint, configuration and input layout as
+/// metadata.
+pub(crate) fn onnx_options(cfg: &Config, checkpoint: &Path) -> OnnxOptions {
     let layout = if cfg.export_nhwc_uint8 {
         InputLayout::NhwcU8
     } else {
         InputLayout::NchwF32
     };
-    let options = OnnxOptions {
+    OnnxOptions {
         graph: GraphOptions {
             fold_batchnorm: cfg.export_simplify,
             input: layout,
@@ -178,7 +215,30 @@ pub fn export(cfg: &Config) -> Result<ExportSummary, ExportError> {
             ("config".into(), fdfat_config::to_yaml(cfg)),
             ("input_layout".into(), describe_input(layout, cfg.imgsz)),
         ],
-    };
+    }
+}
+
+/// Writes the ONNX file of `cfg.checkpoint` as configured (`export_path`, `export_opset`,
+/// `export_simplify`, `export_nhwc_uint8`, `export_int8` with `export_calib` and `data`),
+/// checks it in tract against the burn model on the CPU (an error above 1e-4), prints and
+/// returns the summary.
+///
+/// The default file is `<project>/<name>/weights/model.onnx`; the int8 model is written beside
+/// it with an `_int8` suffix.
+pub fn export_onnx(cfg: &Config) -> Result<ExportSummary, ExportError> {
+    let Prepared {
+        run,
+        checkpoint,
+        model,
+        device,
+        data,
+    } = Prepared::new(cfg)?;
+    let path = cfg
+        .export_path
+        .as_ref()
+        .map_or_else(|| run.join("weights").join("model.onnx"), PathBuf::from);
+    let options = onnx_options(cfg, &checkpoint);
+    let layout = options.graph.input;
     let onnx = to_onnx(&model, &options)?;
     let bytes = write_onnx(&onnx, &path)?;
     let written = read_model(&path)?;
@@ -186,11 +246,11 @@ pub fn export(cfg: &Config) -> Result<ExportSummary, ExportError> {
     let sample = SampleBatch::noise(CHECK_BATCH, cfg.imgsz, CHECK_SEED);
     let max_diff = check_against_burn(&model, &device, &runner, &path, layout, &sample)?;
     let latency = latency(&written, &path, layout, cfg.imgsz)?;
-    let int8 = match data {
-        Some(data) => Some(export_int8(
+    let int8 = match (data, cfg.export_int8) {
+        (Some(data), true) => Some(export_int8(
             cfg, &data, &written, &runner, &path, layout, &sample,
         )?),
-        None => None,
+        _ => None,
     };
     let summary = ExportSummary {
         path,
@@ -251,13 +311,13 @@ fn export_int8(
         max_diff,
         calib_images,
         eval_faces,
-        nme_float: nmes[0],
-        nme_int8: nmes[1],
+        nme_float: nmes[0].nme_mean,
+        nme_int8: nmes[1].nme_mean,
     })
 }
 
 /// Median tract latency of `model` (the file at `path`) on one image, planned for batch 1.
-fn latency(
+pub(crate) fn latency(
     model: &tract_onnx::pb::ModelProto,
     path: &Path,
     layout: InputLayout,

@@ -1,5 +1,8 @@
-//! ONNX export of the fdfat-rs landmark models (LWModel, LWCSPModel, with their face-score and
-//! pose heads), checked in-process with tract-onnx, with int8 (QDQ) and uint8-NHWC variants.
+//! ONNX and TFLite export of the fdfat-rs landmark models (LWModel, LWCSPModel, with their
+//! face-score and pose heads), checked in-process with tract-onnx, with int8 (QDQ; TFLite
+//! full-integer and integer), int16x8 (TFLite) and uint8-NHWC variants; and the running of
+//! exported files ([`ExportedModel`]) for `val`, `predict` and `track`. The TFLite writer,
+//! reader, quantizer and runner are in [`tflite`].
 //!
 //! ```no_run
 //! let cfg = fdfat_config::resolve(
@@ -11,7 +14,7 @@
 //!     ],
 //! )
 //! .unwrap();
-//! let summary = fdfat_export::export(&cfg).unwrap();
+//! let summary = fdfat_export::export_onnx(&cfg).unwrap();
 //! assert!(summary.max_diff <= fdfat_export::TOLERANCE);
 //! ```
 //!
@@ -50,18 +53,25 @@
 
 mod error;
 mod export;
+mod export_tflite;
+mod exported;
 mod graph;
 pub mod lower;
 mod onnx_model;
 mod proto;
 pub mod quantize;
 mod runtime;
+pub mod tflite;
 mod valset;
 mod verify;
 mod weights;
 
 pub use error::ExportError;
-pub use export::{ExportSummary, Int8Summary, export, int8_path};
+pub use export::{ExportSummary, Exported, Int8Summary, export, export_onnx, int8_path};
+pub use export_tflite::{
+    AccuracyReport, AccuracyRow, TfliteFile, TfliteSummary, Variant, export_tflite, variant_path,
+};
+pub use exported::{ExportedModel, Format, OutputLayout};
 pub use lower::{GraphOptions, InputLayout};
 pub use onnx_model::{MIN_OPSET, OnnxOptions, PRODUCER, to_onnx, write_onnx};
 pub use runtime::{Input, OnnxInfo, OnnxRunner, decode_model, read_model};

@@ -92,6 +92,11 @@ fn output_layout(model: &LandmarkModel) -> String {
 
 /// Writes `model` to `path` atomically (creating its folder); returns the file size in bytes.
 pub fn write_onnx(model: &pb::ModelProto, path: &Path) -> Result<u64, ExportError> {
+    write_file(path, &model.encode_to_vec())
+}
+
+/// Writes `bytes` to `path` atomically (creating its folder); returns their length.
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<u64, ExportError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| ExportError::Io {
             action: "create the folder of",
@@ -99,8 +104,7 @@ pub fn write_onnx(model: &pb::ModelProto, path: &Path) -> Result<u64, ExportErro
             source,
         })?;
     }
-    let bytes = model.encode_to_vec();
-    fdfat_config::write_atomic(path, &bytes).map_err(|source| ExportError::Io {
+    fdfat_config::write_atomic(path, bytes).map_err(|source| ExportError::Io {
         action: "write",
         path: path.to_path_buf(),
         source,

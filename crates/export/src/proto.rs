@@ -85,6 +85,23 @@ pub fn f32_values(tensor: &pb::TensorProto) -> Option<Vec<f32>> {
     )
 }
 
+/// The values of an int64 tensor stored as raw bytes or in `int64_data`.
+pub fn i64_values(tensor: &pb::TensorProto) -> Option<Vec<i64>> {
+    if tensor.data_type != DataType::Int64 as i32 {
+        return None;
+    }
+    if tensor.raw_data.is_empty() {
+        return Some(tensor.int64_data.clone());
+    }
+    Some(
+        tensor
+            .raw_data
+            .chunks_exact(8)
+            .map(|b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+            .collect(),
+    )
+}
+
 /// The dimensions of a tensor as sizes.
 pub fn dims(tensor: &pb::TensorProto) -> Vec<usize> {
     tensor.dims.iter().map(|&d| d.max(0) as usize).collect()

@@ -8,7 +8,7 @@ use crate::runtime::OnnxRunner;
 use crate::verify::SampleBatch;
 use fdfat_config::{Config, DataConfig, LandmarkScheme, Split};
 use fdfat_data::{Batch, Dataset, Loader, LoaderMode};
-use fdfat_eval::{Evaluator, Sample};
+use fdfat_eval::{Evaluator, Report, Sample};
 use std::sync::Arc;
 
 /// Batch size of calibration and evaluation runs.
@@ -75,35 +75,19 @@ impl<'a> ValSplit<'a> {
     /// same rounded to uint8 for a uint8-input model.
     fn sample_batch(&self, batch: &Batch, keep: usize) -> SampleBatch {
         let size = batch.size;
-        let plane = size * size;
-        let mut pixels = vec![0u8; keep * plane * 3];
-        let mut normalised = batch.images[..keep * plane * 3].to_vec();
-        for image in 0..keep {
-            for channel in 0..3 {
-                for pixel in 0..plane {
-                    let v = &mut normalised[(image * 3 + channel) * plane + pixel];
-                    if !self.cfg.pre_norm {
-                        *v = *v / 127.5 - 1.0;
-                    }
-                    pixels[(image * plane + pixel) * 3 + channel] =
-                        ((*v + 1.0) * 127.5).round().clamp(0.0, 255.0) as u8;
-                }
-            }
+        let mut normalised = batch.images[..keep * size * size * 3].to_vec();
+        if !self.cfg.pre_norm {
+            normalised.iter_mut().for_each(|v| *v = *v / 127.5 - 1.0);
         }
-        SampleBatch {
-            n: keep,
-            size,
-            pixels,
-            normalised,
-        }
+        SampleBatch::from_normalised(keep, size, normalised)
     }
 
-    /// The mean NME of each runner (each with its input layout) on the split's annotated faces,
-    /// and the number of faces.
+    /// The evaluation report (mean NME, per pose bucket, ...) of each runner (each with its
+    /// input layout) on the split's annotated faces, and the number of faces.
     pub fn nme(
         &self,
         models: &[(&OnnxRunner, InputLayout)],
-    ) -> Result<(Vec<f64>, usize), ExportError> {
+    ) -> Result<(Vec<Report>, usize), ExportError> {
         let points = self.cfg.lmk_num;
         let model_scheme =
             LandmarkScheme::for_points(points).ok_or_else(|| ExportError::Config {
@@ -139,10 +123,10 @@ impl<'a> ValSplit<'a> {
             }
         }
         let faces = evaluators.first().map_or(0, Evaluator::len);
-        let nmes = evaluators
+        let reports = evaluators
             .into_iter()
-            .map(|e| e.finish(self.cfg).map(|r| r.nme_mean))
+            .map(|e| e.finish(self.cfg))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok((nmes, faces))
+        Ok((reports, faces))
     }
 }

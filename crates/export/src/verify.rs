@@ -57,6 +57,25 @@ impl SampleBatch {
         }
     }
 
+    /// The batch of normalised `[N, 3, H, W]` float32 images; the pixels are those values
+    /// rounded back to uint8.
+    pub fn from_normalised(n: usize, size: usize, normalised: Vec<f32>) -> Self {
+        let plane = size * size;
+        let mut pixels = vec![0u8; normalised.len()];
+        for (i, &v) in normalised.iter().enumerate() {
+            let (image, rest) = (i / (plane * 3), i % (plane * 3));
+            let (channel, pixel) = (rest / plane, rest % plane);
+            pixels[(image * plane + pixel) * 3 + channel] =
+                ((v + 1.0) * 127.5).round().clamp(0.0, 255.0) as u8;
+        }
+        Self {
+            n,
+            size,
+            pixels,
+            normalised,
+        }
+    }
+
     /// The batch as the input of a graph with `layout`.
     pub fn input(&self, layout: InputLayout) -> Input<'_> {
         match layout {

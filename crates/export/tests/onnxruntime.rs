@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{CSP, LW, Published, write_npy_f32, write_npy_u8};
+use common::{CSP, LW, Published, python_script, write_npy_f32, write_npy_u8};
 use fdfat_export::quantize::{calibrate, quantize};
 use fdfat_export::{
     GraphOptions, Input, InputLayout, OnnxOptions, OnnxRunner, SampleBatch, to_onnx, write_onnx,
@@ -17,23 +17,7 @@ use std::process::Command;
 
 /// The check script, or `None` (with a notice) when onnxruntime is not importable outside CI.
 fn script() -> Option<PathBuf> {
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/check_onnxruntime.py");
-    assert!(script.exists(), "{} is missing", script.display());
-    let importable = Command::new("python3")
-        .args(["-c", "import onnxruntime, numpy"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if importable {
-        return Some(script);
-    }
-    let message = "python3 cannot import onnxruntime and numpy \
-                   (pip install -r scripts/requirements-ci.txt)";
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{message}; under CI=true this is a failure");
-    }
-    eprintln!("SKIPPED: {message}");
-    None
+    python_script("check_onnxruntime.py", "onnxruntime, numpy")
 }
 
 /// Runs the script; panics with its output unless it succeeds.

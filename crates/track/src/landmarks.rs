@@ -10,6 +10,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use fdfat_config::Config;
 use fdfat_config::DeviceSpec;
 use fdfat_data::{CropBox, CropTransform, crop_input, crop_resize_rgb};
+use fdfat_export::{Format, OutputLayout};
 use fdfat_infer::FusedModel;
 use fdfat_models::{LandmarkModel, ModelSpec, device_for, load_checkpoint};
 use image::RgbImage;
@@ -25,26 +26,6 @@ pub struct FaceLandmarks {
     pub face_score: Option<f32>,
     /// The pixel box that was cropped.
     pub crop: CropBox,
-}
-
-/// Where a model's outputs sit in its output row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct OutputLayout {
-    points: usize,
-    face_score: Option<usize>,
-}
-
-impl OutputLayout {
-    /// The layout of an `width`-long output row of a model of `points` landmarks: the
-    /// landmarks, then the face score (`+1`), then 3 pose values (`+3` or `+4`).
-    fn for_width(width: usize, points: usize) -> Option<Self> {
-        let face_score = match width.checked_sub(2 * points)? {
-            0 | 3 => None,
-            1 | 4 => Some(2 * points),
-            _ => return None,
-        };
-        Some(Self { points, face_score })
-    }
 }
 
 enum Backend {
@@ -77,16 +58,14 @@ impl fmt::Debug for LandmarkPredictor {
 }
 
 impl LandmarkPredictor {
-    /// Loads the landmark model at `path`: an ONNX file (by its `.onnx` extension) runs in
-    /// tract, anything else is a checkpoint loaded into the model `cfg` describes (`model`,
+    /// Loads the landmark model at `path`: an ONNX or TFLite file (by its `.onnx` / `.tflite`
+    /// extension) runs in tract, anything else is a checkpoint loaded into the model `cfg`
+    /// describes (`model`,
     /// `activation`, `muliplier`, `lmk_num`, `imgsz`), run by the fused CPU engine when
     /// `device` is the CPU and by burn on `device` otherwise. A checkpoint with a face-cls head
     /// is used with it even when `face_cls` is off.
     pub fn load(cfg: &Config, path: &Path, device: &Device) -> Result<Self, TrackError> {
-        let is_onnx = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
-        if is_onnx {
+        if Format::of(path).is_some() {
             Self::load_onnx(cfg, path)
         } else {
             Self::load_checkpoint(cfg, path, device)
@@ -119,8 +98,9 @@ impl LandmarkPredictor {
             ))
         })?;
         let note = format!(
-            "landmark model `{}`: ONNX in tract, input {}x{} {}{}, {} points{}",
+            "landmark model `{}`: {} in tract, input {}x{} {}{}, {} points{}",
             path.display(),
+            Format::of(path).map_or("ONNX".into(), |f| f.to_string()),
             input.width,
             input.height,
             if input.layout == InputLayout::Nchw {
@@ -288,26 +268,3 @@ fn normalise(v: u8) -> f32 {
 
 /// The predictor's role in error messages.
 const ROLE: &str = "a landmark model";
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn output_layout_from_width() {
-        let face = OutputLayout::for_width(141, 70).unwrap();
-        assert_eq!(face.face_score, Some(140));
-        assert_eq!(OutputLayout::for_width(140, 70).unwrap().face_score, None);
-        assert_eq!(OutputLayout::for_width(143, 70).unwrap().face_score, None);
-        assert_eq!(
-            OutputLayout::for_width(144, 70).unwrap().face_score,
-            Some(140)
-        );
-        assert_eq!(
-            OutputLayout::for_width(137, 68).unwrap().face_score,
-            Some(136)
-        );
-        assert!(OutputLayout::for_width(138, 68).is_none());
-        assert!(OutputLayout::for_width(100, 70).is_none());
-    }
-}

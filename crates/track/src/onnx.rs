@@ -1,4 +1,5 @@
-//! Running ONNX files in-process with tract, at batch 1.
+//! Running ONNX files (and TFLite files, through their ONNX equivalent) in-process with tract,
+//! at batch 1.
 
 use crate::error::TrackError;
 use std::path::{Path, PathBuf};
@@ -57,7 +58,8 @@ pub struct OnnxModel {
 }
 
 impl OnnxModel {
-    /// Loads `path`; `fallback_size` (`[height, width]`) fills spatial dimensions the file
+    /// Loads `path` (`.tflite` files are read and translated to their ONNX equivalent);
+    /// `fallback_size` (`[height, width]`) fills spatial dimensions the file
     /// leaves symbolic. `role` names the model in errors.
     pub fn load(
         path: &Path,
@@ -80,7 +82,19 @@ impl OnnxModel {
                 std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
             ));
         }
-        let model = tract_onnx::onnx().model_for_path(path).map_err(load_err)?;
+        let model = if fdfat_export::Format::of(path) == Some(fdfat_export::Format::Tflite) {
+            let tflite_err = |e: fdfat_export::ExportError| TrackError::OnnxLoad {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            };
+            let graph = fdfat_export::tflite::read_tflite(path).map_err(tflite_err)?;
+            let (proto, _) = fdfat_export::tflite::runnable_onnx(&graph).map_err(tflite_err)?;
+            tract_onnx::onnx()
+                .model_for_proto_model(&proto)
+                .map_err(load_err)?
+        } else {
+            tract_onnx::onnx().model_for_path(path).map_err(load_err)?
+        };
         let inputs = model.input_outlets().map_err(load_err)?.len();
         if inputs != 1 {
             return Err(shape_err(format!("it has {inputs} inputs, expected 1")));

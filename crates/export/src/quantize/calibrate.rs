@@ -99,15 +99,31 @@ pub fn calibrate<'a>(
     model: &pb::ModelProto,
     batches: impl IntoIterator<Item = Input<'a>>,
 ) -> Result<Ranges, ExportError> {
-    let mut probe = model.clone();
-    let graph = probe.graph.as_mut().ok_or_else(|| ExportError::Onnx {
+    let graph = model.graph.as_ref().ok_or_else(no_graph)?;
+    let names: Vec<String> = activation_targets(graph).into_keys().collect();
+    calibrate_tensors(model, &names, batches)
+}
+
+fn no_graph() -> ExportError {
+    ExportError::Onnx {
         path: "<calibration>".into(),
         message: "the model has no graph".into(),
-    })?;
+    }
+}
+
+/// The statistics of the tensors `names` of `model` over `batches` (graph inputs observed
+/// from the batches themselves, other tensors as extra outputs of a copy of the model).
+pub fn calibrate_tensors<'a>(
+    model: &pb::ModelProto,
+    names: &[String],
+    batches: impl IntoIterator<Item = Input<'a>>,
+) -> Result<Ranges, ExportError> {
+    let mut probe = model.clone();
+    let graph = probe.graph.as_mut().ok_or_else(no_graph)?;
     let inputs: Vec<String> = graph.input.iter().map(|i| i.name.clone()).collect();
-    // graph inputs are observed from the batches themselves, other tensors as extra outputs
-    let (mut fed, mut names): (Vec<String>, Vec<String>) = activation_targets(graph)
-        .into_keys()
+    let (mut fed, mut names): (Vec<String>, Vec<String>) = names
+        .iter()
+        .cloned()
         .partition(|name| inputs.contains(name));
     names.sort();
     fed.sort();

@@ -25,7 +25,7 @@ mod calibrate;
 mod rewrite;
 mod targets;
 
-pub use calibrate::{MAX_CHANNEL_SPREAD, Ranges, calibrate};
+pub use calibrate::{MAX_CHANNEL_SPREAD, Ranges, calibrate, calibrate_tensors};
 pub use rewrite::quantize;
 pub use targets::{QUANTIZED_OPS, activation_targets};
 

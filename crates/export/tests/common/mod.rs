@@ -9,6 +9,7 @@ use fdfat_config::{Config, resolve_flags};
 use fdfat_models::npy::{NpyArray, read_f32};
 use fdfat_models::{LandmarkModel, load_checkpoint};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// A published model: its folder under `reference_checkpoints`, architecture and activation,
 /// and the parity output file.
@@ -98,4 +99,28 @@ pub fn write_npy_f32(path: &Path, shape: &[usize], values: &[f32]) {
 /// Writes a uint8 `.npy` array.
 pub fn write_npy_u8(path: &Path, shape: &[usize], values: &[u8]) {
     write_npy(path, "|u1", shape, values);
+}
+
+/// The check script `scripts/<name>`, or `None` (with a notice) when python3 cannot import
+/// `modules` (`"onnxruntime, numpy"`); under `CI=true`, where `.ci/run` installs them from
+/// `scripts/requirements-ci.txt`, that is a failure.
+pub fn python_script(name: &str, modules: &str) -> Option<PathBuf> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scripts")
+        .join(name);
+    assert!(script.exists(), "{} is missing", script.display());
+    let importable = Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if importable {
+        return Some(script);
+    }
+    let message =
+        format!("python3 cannot import {modules} (pip install -r scripts/requirements-ci.txt)");
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{message}; under CI=true this is a failure");
+    }
+    eprintln!("SKIPPED: {message}");
+    None
 }
