@@ -152,7 +152,7 @@ fn stages(samples: &std::path::Path) {
     println!("stage crop + resize to 96: {per:.3} ms/image");
     let cfg = resolve_flags(&[]).expect("config");
     let p = AugmentConfig {
-        master: 1.0,
+        enabled: true,
         ..AugmentConfig::from_config(&cfg)
     };
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);

@@ -30,6 +30,14 @@ pub(crate) struct TopRows {
 /// decode whole).
 pub(crate) fn read_rgb_top(path: &Path, rows: u32) -> Result<TopRows, DataError> {
     let bytes = std::fs::read(path).map_err(|e| DataError::image(path, e))?;
+    if bytes.starts_with(&[0xFF, 0xD8]) && !jpeg_is_complete(&bytes) {
+        // the `image` crate decodes a cut JPEG without a word, the missing part grey (PIL, the
+        // original's reader, refuses it)
+        return Err(DataError::image(
+            path,
+            "the JPEG is truncated: its scan data has no end-of-image marker",
+        ));
+    }
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n")
         && let Some(top) = png_top(&bytes, rows).map_err(|e| DataError::image(path, e))?
     {
@@ -45,6 +53,14 @@ pub(crate) fn read_rgb_top(path: &Path, rows: u32) -> Result<TopRows, DataError>
         height,
         rows: height,
     })
+}
+
+/// Whether a JPEG's last scan (`FF DA`) is followed by the end-of-image marker (`FF D9`).
+/// Entropy-coded data never holds `FF D9` (a data `FF` is followed by `00` or a restart
+/// marker), so a file cut inside its scan data has none after its last scan.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    last_scan.is_some_and(|start| bytes[start..].windows(2).any(|w| w == [0xFF, 0xD9]))
 }
 
 /// Row-by-row PNG decoding; `None` for interlaced and palette files (decoded by `image`).
@@ -115,5 +131,32 @@ mod tests {
             assert_eq!((top.width, top.height, top.rows), (5, 4, 2));
             assert_eq!(top.data, want.as_raw()[..5 * 2 * 3].to_vec());
         }
+    }
+
+    #[test]
+    fn a_jpeg_cut_short_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let noise = image::RgbImage::from_fn(96, 96, |x, y| {
+            let v = (x * 7919 + y * 104_729) % 251;
+            image::Rgb([v as u8, (v * 3 % 256) as u8, (v * 5 % 256) as u8])
+        });
+        let path = dir.path().join("face.jpg");
+        noise.save(&path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() > 3000, "{} bytes", bytes.len());
+        assert_eq!(read_rgb(&path).unwrap().dimensions(), (96, 96));
+        // the first 3,000 bytes: `image` alone decodes them, half grey
+        let cut = dir.path().join("cut.jpg");
+        std::fs::write(&cut, &bytes[..3000]).unwrap();
+        assert!(image::load_from_memory(&bytes[..3000]).is_ok());
+        let err = read_rgb(&cut).unwrap_err().to_string();
+        assert!(
+            err.contains("cut.jpg") && err.contains("truncated"),
+            "{err}"
+        );
+        // trailing bytes after the end-of-image marker are fine
+        let padded = dir.path().join("padded.jpg");
+        std::fs::write(&padded, [&bytes[..], b"trailer"].concat()).unwrap();
+        assert!(read_rgb(&padded).is_ok());
     }
 }

@@ -1,14 +1,13 @@
 //! One sample from source pixels to its slot of a batch: face box, geometric augmentation,
 //! one bilinear warp, photometric augmentation, normalisation, landmarks in model order.
 
-use crate::augment::{AugmentConfig, apply_photometric, draw_geometric};
+use crate::augment::{AugmentConfig, draw_augmentation};
 use crate::crop::{EVAL_SCALE, to_chw};
 use crate::error::DataError;
 use crate::geometry::{Affine2, CropBox, CropTransform};
 use crate::mapping::PointMap;
 use crate::sample::Sample;
 use crate::warp::{Region, RgbView, warp_rgb};
-use rand::Rng;
 use std::borrow::Cow;
 
 /// Range of the training box scale (the original's `gen_bbox`).
@@ -93,14 +92,12 @@ pub(crate) fn prepare<'a>(
 
     let mut forward = crop.to_output(size);
     let mut flipped = false;
-    let mut augmented = false;
-    if let Some(r) = rng.as_deref_mut()
-        && r.random_bool(ctx.augment.master.clamp(0.0, 1.0))
-    {
-        let g = draw_geometric(&ctx.augment, size, r);
-        forward = forward.then(&g.map);
-        flipped = g.flipped;
-        augmented = true;
+    let augmentation = rng
+        .as_deref_mut()
+        .and_then(|r| draw_augmentation(&ctx.augment, size, r));
+    if let Some(a) = &augmentation {
+        forward = forward.then(&a.geometric.map);
+        flipped = a.geometric.flipped;
     }
     let invalid = || DataError::Invalid {
         what: "crop",
@@ -128,8 +125,8 @@ pub(crate) fn prepare<'a>(
     };
     let mut rgb = vec![0u8; size * size * 3];
     warp_rgb(view, &out_to_view, region, size, &mut rgb);
-    if augmented && let Some(r) = rng {
-        apply_photometric(&mut rgb, size, &ctx.augment, r).map_err(|e| {
+    if let (Some(a), Some(r)) = (&augmentation, rng) {
+        a.photometric.apply(&mut rgb, size, r).map_err(|e| {
             DataError::image(&sample.image, format!("JPEG augmentation failed: {e}"))
         })?;
     }

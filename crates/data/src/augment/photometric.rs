@@ -8,49 +8,94 @@ use image::ExtendedColorType;
 use image::codecs::jpeg::JpegEncoder;
 use rand::Rng;
 
-/// Applies each photometric augmentation with its probability.
+/// Which photometric augmentations one sample gets, each drawn at its probability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PhotometricDraw {
+    /// Grayscale.
+    pub gray: bool,
+    /// Brightness / contrast.
+    pub brightness: bool,
+    /// HSV or RGB shift.
+    pub color: bool,
+    /// One of the blurs.
+    pub blur: bool,
+    /// ISO noise.
+    pub noise: bool,
+    /// JPEG re-compression.
+    pub jpeg: bool,
+    /// An occluding rectangle.
+    pub occlusion: bool,
+}
+
+impl PhotometricDraw {
+    /// Draws each transform independently at its probability in `p`.
+    pub fn draw(p: &AugmentConfig, rng: &mut impl Rng) -> Self {
+        Self {
+            gray: chance(rng, p.gray),
+            brightness: chance(rng, p.brightness),
+            color: chance(rng, p.color),
+            blur: chance(rng, p.blur),
+            noise: chance(rng, p.noise),
+            jpeg: chance(rng, p.jpeg),
+            occlusion: chance(rng, p.occlusion),
+        }
+    }
+
+    /// Applies the drawn transforms to `img` (`size x size` RGB8), in the original's order,
+    /// drawing their parameters from `rng`.
+    pub fn apply(
+        &self,
+        img: &mut [u8],
+        size: usize,
+        rng: &mut impl Rng,
+    ) -> Result<(), image::ImageError> {
+        if self.gray {
+            grayscale(img);
+        }
+        if self.brightness {
+            let alpha = 1.0 + rng.random_range(-0.2..=0.2);
+            let beta = rng.random_range(-0.2..=0.2) * 255.0;
+            brightness_contrast(img, alpha, beta);
+        }
+        if self.color {
+            // albumentations OneOf([HueSaturationValue(p=0.5), RGBShift(p=0.7)]).
+            if rng.random_range(0.0..1.2) < 0.5 {
+                let hue = rng.random_range(-20.0..=20.0);
+                let sat = rng.random_range(-30.0..=30.0);
+                let val = rng.random_range(-20.0..=20.0);
+                hsv_shift(img, hue, sat, val);
+            } else {
+                let shift = [(); 3].map(|_| rng.random_range(-20.0..=20.0));
+                rgb_shift(img, shift);
+            }
+        }
+        if self.blur {
+            random_blur(img, size, rng);
+        }
+        if self.noise {
+            let color_shift = rng.random_range(0.01..=0.05);
+            let intensity = rng.random_range(0.1..=0.5);
+            iso_noise(img, color_shift, intensity, rng);
+        }
+        if self.jpeg {
+            let quality = rng.random_range(50..=90);
+            jpeg(img, size, quality)?;
+        }
+        if self.occlusion {
+            occlude(img, size, rng);
+        }
+        Ok(())
+    }
+}
+
+/// Draws and applies each photometric augmentation with its probability.
 pub fn apply_photometric(
     img: &mut [u8],
     size: usize,
     p: &AugmentConfig,
     rng: &mut impl Rng,
 ) -> Result<(), image::ImageError> {
-    if chance(rng, p.gray) {
-        grayscale(img);
-    }
-    if chance(rng, p.brightness) {
-        let alpha = 1.0 + rng.random_range(-0.2..=0.2);
-        let beta = rng.random_range(-0.2..=0.2) * 255.0;
-        brightness_contrast(img, alpha, beta);
-    }
-    if chance(rng, p.color) {
-        // albumentations OneOf([HueSaturationValue(p=0.5), RGBShift(p=0.7)]).
-        if rng.random_range(0.0..1.2) < 0.5 {
-            let hue = rng.random_range(-20.0..=20.0);
-            let sat = rng.random_range(-30.0..=30.0);
-            let val = rng.random_range(-20.0..=20.0);
-            hsv_shift(img, hue, sat, val);
-        } else {
-            let shift = [(); 3].map(|_| rng.random_range(-20.0..=20.0));
-            rgb_shift(img, shift);
-        }
-    }
-    if chance(rng, p.blur) {
-        random_blur(img, size, rng);
-    }
-    if chance(rng, p.noise) {
-        let color_shift = rng.random_range(0.01..=0.05);
-        let intensity = rng.random_range(0.1..=0.5);
-        iso_noise(img, color_shift, intensity, rng);
-    }
-    if chance(rng, p.jpeg) {
-        let quality = rng.random_range(50..=90);
-        jpeg(img, size, quality)?;
-    }
-    if chance(rng, p.occlusion) {
-        occlude(img, size, rng);
-    }
-    Ok(())
+    PhotometricDraw::draw(p, rng).apply(img, size, rng)
 }
 
 fn chance(rng: &mut impl Rng, prob: f64) -> bool {
