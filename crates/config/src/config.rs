@@ -1,7 +1,8 @@
 //! The typed configuration: one field per key of `configs/default.yaml`.
 
 use crate::options::{
-    Activation, FaceLossKind, LossKind, ModelKind, NmeNorm, OptimizerKind, Split, Task,
+    Activation, BestMetric, FaceLossKind, LossKind, LrSchedule, ModelKind, NmeNorm, OptimizerKind,
+    Split, Task,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -73,6 +74,13 @@ pub struct Config {
     pub lr: f64,
     pub batch_size: usize,
     pub lre_factor: f64,
+    pub lr_schedule: LrSchedule,
+    pub warmup_epochs: usize,
+    pub patience: usize,
+    pub best_metric: BestMetric,
+    pub time: f64,
+    pub ema: bool,
+    pub ema_decay: f64,
     #[serde(deserialize_with = "lenient_string")]
     pub device: String,
     pub dump_batch: usize,

@@ -28,7 +28,8 @@ pub use device::DeviceSpec;
 pub use error::{ConfigError, Origin, closest};
 pub use load::{ConfigLoader, load_file, resolve, resolve_flags};
 pub use options::{
-    Activation, FaceLossKind, LossKind, ModelKind, NmeNorm, OptimizerKind, Split, Task,
+    Activation, BestMetric, FaceLossKind, LossKind, LrSchedule, ModelKind, NmeNorm, OptimizerKind,
+    Split, Task,
 };
 pub use run_dir::{DEFAULT_PROJECT, create_run_dir, run_dir, save_config, to_yaml, write_atomic};
 pub use scheme::{BUILTIN_SCHEMES, LandmarkScheme, Part};

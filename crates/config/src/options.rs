@@ -102,6 +102,26 @@ named_enum! {
 }
 
 named_enum! {
+    /// Learning-rate schedule over the epochs (after any warm-up).
+    LrSchedule {
+        /// The original's `LinearLR`: linear from `lr` to `lr * lre_factor`.
+        Linear => "linear",
+        /// Half a cosine from `lr` to `lr * lre_factor`.
+        Cosine => "cosine",
+    }
+}
+
+named_enum! {
+    /// What picks `weights/best`.
+    BestMetric {
+        /// The validation loss (the original).
+        Loss => "loss",
+        /// The validation NME.
+        Nme => "nme",
+    }
+}
+
+named_enum! {
     /// Landmark regression loss, named as the `torch.nn` class.
     LossKind {
         /// Mean absolute error.

@@ -49,6 +49,7 @@ fn rules(c: &Config) -> Vec<Rule> {
         frac("aug_jpeg", c.aug_jpeg),
         frac("aug_occlusion", c.aug_occlusion),
         frac("lre_factor", c.lre_factor),
+        frac("ema_decay", c.ema_decay),
         frac("fr_threshold", c.fr_threshold),
         frac("track_sort_iou_threshold", c.track_sort_iou_threshold),
         positive("lr", c.lr),
@@ -58,6 +59,7 @@ fn rules(c: &Config) -> Vec<Rule> {
         frac("track_detector_threshold", c.track_detector_threshold),
         frac("track_face_threshold", c.track_face_threshold),
         non_negative("aux_pose_weight", c.aux_pose_weight),
+        non_negative("time", c.time),
         non_negative(
             "export_int8_max_nme_delta",
             c.export_int8_max_nme_delta.unwrap_or(0.0),

@@ -1,11 +1,13 @@
 //! The fdfat-rs two-stage trainer: landmark regression first, then the face-classification
 //! head on the frozen backbone. Losses, optimizers (a PyTorch-exact NAdam among them), the
-//! linear schedule, the loop with validation, atomic checkpoints with resume, `log.csv`,
+//! learning-rate schedules (the original's linear, cosine, warm-up), best-epoch choice and
+//! early stopping, the loop with validation, atomic checkpoints with resume, `log.csv`,
 //! `log.png` and batch pictures; data-parallel training over several CUDA devices.
 #![warn(missing_docs)]
 
 mod baseline;
 mod dump;
+pub mod ema;
 mod error;
 mod figures;
 mod inputs;
@@ -18,6 +20,7 @@ mod pose_target;
 mod replicas;
 pub mod schedule;
 mod state;
+pub mod stopping;
 mod trainer;
 
 pub use error::TrainError;

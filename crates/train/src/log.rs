@@ -89,11 +89,15 @@ impl TrainLog {
         fdfat_config::write_atomic(path, self.to_csv().as_bytes())
     }
 
-    /// Plots total loss, NME and learning rate per epoch, train against val, into a PNG.
+    /// Plots total loss, NME (with the mean-shape baseline as a line when logged) and learning
+    /// rate per epoch, train against val, into a PNG.
     pub fn plot(&self, path: &Path) -> Result<(), String> {
         let panels: [(&str, &[&str]); 3] = [
             ("loss", &["train_total", "val_total"]),
-            ("NME (inter-ocular)", &["train_nme", "val_nme"]),
+            (
+                "NME (inter-ocular)",
+                &["train_nme", "val_nme", "baseline_nme"],
+            ),
             ("learning rate", &["lr"]),
         ];
         let root = BitMapBackend::new(path, (900, 900)).into_drawing_area();

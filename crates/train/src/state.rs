@@ -8,9 +8,10 @@
 //! it, then optimizer files no checkpoint names are removed. A run killed at any point therefore
 //! leaves a `last.bpk` whose optimizer file exists and matches it.
 
+use crate::ema::Ema;
 use crate::error::TrainError;
 use burn::optim::ModuleOptimizer;
-use fdfat_models::LandmarkModel;
+use fdfat_models::{LandmarkModel, load_checkpoint};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -19,15 +20,17 @@ const BEST_LOSS_KEY: &str = "train.best_loss";
 const BEST_EPOCH_KEY: &str = "train.best_epoch";
 const OPTIMIZER_KEY: &str = "train.optimizer";
 const CONFIG_KEY: &str = "train.config";
+const EMA_UPDATES_KEY: &str = "train.ema_updates";
 
 /// Progress of a run, as stored in its checkpoints.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainState {
     /// Completed epochs.
     pub epoch: usize,
-    /// Best validation loss so far.
-    pub best_loss: f64,
-    /// 1-based epoch of the best validation loss (0: none yet).
+    /// Best validation score so far (`best_metric`: loss or NME; stored as
+    /// `train.best_loss` for checkpoints of earlier versions).
+    pub best_score: f64,
+    /// 1-based epoch of the best score (0: none yet).
     pub best_epoch: usize,
 }
 
@@ -36,7 +39,7 @@ impl TrainState {
     pub fn fresh() -> Self {
         Self {
             epoch: 0,
-            best_loss: f64::INFINITY,
+            best_score: f64::INFINITY,
             best_epoch: 0,
         }
     }
@@ -72,6 +75,45 @@ impl Weights {
         self.dir.join("best.bpk")
     }
 
+    /// `weights/last_ema.bpk`: the weight average of `last.bpk`'s epoch (`ema`).
+    pub fn last_ema(&self) -> PathBuf {
+        self.dir.join("last_ema.bpk")
+    }
+
+    /// Saves the weight average after `epoch` epochs as `last_ema.bpk` (before `last.bpk`,
+    /// which then names the same epoch).
+    pub fn save_ema(&self, ema: &Ema, epoch: usize) -> Result<(), TrainError> {
+        let metadata = BTreeMap::from([
+            (EPOCH_KEY.to_string(), epoch.to_string()),
+            (EMA_UPDATES_KEY.to_string(), ema.updates().to_string()),
+        ]);
+        fdfat_models::save_weights_with(ema.model(), self.last_ema(), &metadata)?;
+        Ok(())
+    }
+
+    /// The weight average saved after `epoch` epochs, loaded into a copy of `model`; `None`
+    /// (with a notice) when there is none for that epoch, and the average restarts from
+    /// `model`.
+    pub fn load_ema(&self, model: &LandmarkModel, epoch: usize, decay: f64) -> Ema {
+        let path = self.last_ema();
+        let saved = fdfat_models::checkpoint_metadata(&path)
+            .ok()
+            .and_then(|meta| {
+                let of = |key: &str| meta.get(key).and_then(|v| v.parse::<u64>().ok());
+                (of(EPOCH_KEY) == Some(epoch as u64)).then_some(of(EMA_UPDATES_KEY)?)
+            });
+        match saved.map(|updates| (updates, load_checkpoint(model.clone(), &path))) {
+            Some((updates, Ok((average, _)))) => Ema::new(&average, decay, updates),
+            _ => {
+                println!(
+                    "ema: no weight average of epoch {epoch} in {}; it restarts from the weights",
+                    path.display()
+                );
+                Ema::new(model, decay, 0)
+            }
+        }
+    }
+
     /// Saves `model` and `optim` as `name` (`last` or `best`) with `state` and the config.
     pub fn save(
         &self,
@@ -93,7 +135,7 @@ impl Weights {
             .map_err(|e| TrainError::io("write", &optim_path, e))?;
         let metadata = BTreeMap::from([
             (EPOCH_KEY.to_string(), state.epoch.to_string()),
-            (BEST_LOSS_KEY.to_string(), state.best_loss.to_string()),
+            (BEST_LOSS_KEY.to_string(), state.best_score.to_string()),
             (BEST_EPOCH_KEY.to_string(), state.best_epoch.to_string()),
             (OPTIMIZER_KEY.to_string(), optim_name),
             (CONFIG_KEY.to_string(), config_yaml.to_string()),
@@ -117,7 +159,7 @@ impl Weights {
         let parse_err = |key: &str| bad(format!("`{key}` is not a number"));
         let state = TrainState {
             epoch: get(EPOCH_KEY)?.parse().map_err(|_| parse_err(EPOCH_KEY))?,
-            best_loss: get(BEST_LOSS_KEY)?
+            best_score: get(BEST_LOSS_KEY)?
                 .parse()
                 .map_err(|_| parse_err(BEST_LOSS_KEY))?,
             best_epoch: get(BEST_EPOCH_KEY)?

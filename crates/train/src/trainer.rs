@@ -5,6 +5,7 @@
 
 use crate::baseline;
 use crate::dump;
+use crate::ema::Ema;
 use crate::error::TrainError;
 use crate::figures::EpochFigures;
 use crate::inputs::to_tensors;
@@ -13,8 +14,9 @@ use crate::objective::Objective;
 use crate::optimizer;
 use crate::pose_target::PoseTargets;
 use crate::replicas::Replicas;
-use crate::schedule::LinearSchedule;
+use crate::schedule::Schedule;
 use crate::state::{TrainState, Weights};
+use crate::stopping::Judge;
 use burn::module::Module;
 use burn::tensor::Device;
 use fdfat_config::{Config, DataConfig, DeviceSpec, LandmarkScheme, Split};
@@ -32,12 +34,14 @@ pub struct TrainSummary {
     pub run_dir: PathBuf,
     /// Completed epochs.
     pub epochs: usize,
-    /// 1-based best epoch by validation loss.
+    /// 1-based best epoch by `best_metric`.
     pub best_epoch: usize,
-    /// Best validation loss.
-    pub best_loss: f64,
+    /// Its validation score (loss or NME, as `best_metric` says).
+    pub best_score: f64,
     /// Validation NME (crop frame, inter-ocular) of the last epoch.
     pub last_val_nme: f64,
+    /// Lowest validation NME of the run (its epochs in the log, resumed ones included).
+    pub best_val_nme: f64,
     /// NME on the validation set of always predicting the training mean shape.
     pub baseline_nme: Option<f64>,
 }
@@ -133,6 +137,14 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
         );
     }
 
+    let mut ema = cfg.ema.then(|| {
+        let live = replicas.model();
+        if cfg.resume {
+            weights.load_ema(live, state.epoch, cfg.ema_decay)
+        } else {
+            Ema::new(live, cfg.ema_decay, 0)
+        }
+    });
     let model = replicas.model();
     let objective = Objective::new(cfg, &scheme, model.face_cls_index(), model.pose_range());
     let pose_targets = match model.pose_range() {
@@ -154,24 +166,33 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
         val_set,
         run_dir: run_dir.to_path_buf(),
     };
-    let schedule = LinearSchedule::from_config(cfg);
+    let schedule = Schedule::from_config(cfg);
+    let judge = Judge::from_config(cfg);
     let config_yaml = fdfat_config::to_yaml(cfg);
     let started = Instant::now();
     let mut last_val_nme = f64::NAN;
     for epoch in state.epoch..cfg.epoch {
         let lr = schedule.lr_at(epoch);
-        let train_figures = session.train_epoch(&mut replicas, epoch, lr, &weights)?;
-        let val_figures = session.validate(&replicas.model().valid(), epoch)?;
+        let train_figures =
+            session.train_epoch(&mut replicas, ema.as_mut(), epoch, lr, &weights)?;
+        // the weight average, when kept, is what is validated and saved as best
+        let evaluated = ema.as_ref().map_or_else(|| replicas.model(), Ema::model);
+        let val_figures = session.validate(&evaluated.valid(), epoch)?;
         state.epoch = epoch + 1;
-        let improved = val_figures.total() < state.best_loss;
+        let score = judge.score(val_figures.total(), val_figures.nme());
+        let improved = score < state.best_score;
         if improved {
-            state.best_loss = val_figures.total();
+            state.best_score = score;
             state.best_epoch = epoch + 1;
         }
         last_val_nme = val_figures.nme();
         let mut values = train_figures.named("train", &session.part_names);
         values.extend(val_figures.named("val", &session.part_names));
         values.insert("lr".into(), lr);
+        if let Some(baseline) = baseline_nme {
+            // drawn as a line in the NME panel of log.png
+            values.insert("baseline_nme".into(), baseline);
+        }
         log.push(EpochRow {
             epoch: epoch + 1,
             values,
@@ -194,9 +215,13 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
         if cfg.save {
             // checkpoints first: a log row promises its epoch is saved
             let (model, optim) = (replicas.model(), replicas.optimizer());
+            if let Some(ema) = &ema {
+                weights.save_ema(ema, state.epoch)?;
+            }
             weights.save("last", model, optim, &state, &config_yaml)?;
             if improved {
-                weights.save("best", model, optim, &state, &config_yaml)?;
+                let evaluated = ema.as_ref().map_or(model, Ema::model);
+                weights.save("best", evaluated, optim, &state, &config_yaml)?;
             }
             let csv = run_dir.join("log.csv");
             log.write_csv(&csv)
@@ -205,22 +230,45 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
             log.plot(&png)
                 .map_err(|message| TrainError::Plot { path: png, message })?;
         }
+        if let Some(reason) = judge.stop(&state, started.elapsed()) {
+            println!("stopping after epoch {}: {reason}", epoch + 1);
+            break;
+        }
     }
+    let best_val_nme = log
+        .rows
+        .iter()
+        .filter_map(|r| r.values.get("val_nme").copied())
+        .fold(f64::NAN, f64::min);
     println!(
-        "done in {:.1}s: {} epochs, best epoch {} (val loss {:.6}), last val NME {:.4}; weights in {}",
+        "done in {:.1}s: {} epochs; best epoch {} by val {} ({:.6})",
         started.elapsed().as_secs_f64(),
         state.epoch,
         state.best_epoch,
-        state.best_loss,
-        last_val_nme,
-        weights.dir().display()
+        judge.metric,
+        state.best_score,
     );
+    let against_baseline = baseline_nme.map_or_else(String::new, |b| {
+        format!(
+            "; mean-shape baseline {b:.4} (best is {:.0}% of it)",
+            100.0 * best_val_nme / b
+        )
+    });
+    println!("  val NME: best {best_val_nme:.4}, last {last_val_nme:.4}{against_baseline}");
+    if cfg.save {
+        println!(
+            "  weights: {} (best.bpk, last.bpk); curves: {} and log.csv",
+            weights.dir().display(),
+            run_dir.join("log.png").display()
+        );
+    }
     Ok(TrainSummary {
         run_dir: run_dir.to_path_buf(),
         epochs: state.epoch,
         best_epoch: state.best_epoch,
-        best_loss: state.best_loss,
+        best_score: state.best_score,
         last_val_nme,
+        best_val_nme,
         baseline_nme,
     })
 }
@@ -253,6 +301,7 @@ impl Session<'_> {
     fn train_epoch(
         &self,
         replicas: &mut Replicas,
+        mut ema: Option<&mut Ema>,
         epoch: usize,
         lr: f64,
         weights: &Weights,
@@ -313,6 +362,9 @@ impl Session<'_> {
                     });
                 }
                 figures.add(&shard);
+            }
+            if let Some(ema) = ema.as_deref_mut() {
+                ema.update(replicas.model());
             }
             figures.add_compute(computing.elapsed());
             let rate = figures.samples() as f64 / started.elapsed().as_secs_f64().max(1e-9);
