@@ -41,7 +41,7 @@ pub use dataset::{Dataset, POSES_FILE, Skipped};
 pub use error::DataError;
 pub use geometry::{Affine2, CropBox, CropTransform, extent};
 pub use image_io::read_rgb;
-pub use loader::{Loader, LoaderMode, model_point_map};
+pub use loader::{Loader, LoaderMode, loader_threads, model_point_map};
 pub use mapping::PointMap;
 pub use prepare::{TRAIN_BOX_OFFSET, TRAIN_BOX_SCALE};
 pub use sample::{Pose, Sample, WflwAttributes};

@@ -58,6 +58,15 @@ struct Gate {
 
 type Produced = (usize, Result<Option<Batch>, DataError>);
 
+/// The loader threads a `workers` setting gets on this machine: at most half its cores (at
+/// least one). The kernels run on every core (rayon), so the input pipeline and the model
+/// share one thread budget instead of oversubscribing a small machine (the published configs
+/// ask for 8 and 16 workers; on 2 cores their threads took cores from the model step).
+pub fn loader_threads(workers: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    workers.min((cores / 2).max(1))
+}
+
 /// An iterator of batches over a dataset (see the module documentation).
 pub struct Loader {
     job: Arc<Job>,
@@ -71,7 +80,8 @@ pub struct Loader {
 
 impl Loader {
     /// A loader of `dataset` in `mode`, `batch_size` samples per batch (the last may be
-    /// smaller), prepared by `threads` worker threads (0: on the caller's thread). Uses
+    /// smaller), prepared by `threads` worker threads (0: on the caller's thread; at most
+    /// [`loader_threads`]). Uses
     /// `cfg.imgsz`, `cfg.lmk_num` (the model's points; the dataset scheme is mapped onto the
     /// built-in scheme of that many points), `cfg.pre_norm`, `cfg.skip_bad`, the `aug*` keys and
     /// `cfg.crop_cache` (training only).
@@ -141,7 +151,7 @@ impl Loader {
             rx: None,
             gate,
         };
-        let threads = threads.min(num_batches);
+        let threads = loader_threads(threads).min(num_batches);
         if threads > 0 {
             let (tx, rx) = channel::<Produced>();
             let window = (2 * threads).max(2);
@@ -369,5 +379,19 @@ fn prepare_index(job: &Job, index: usize, slot: Slot) -> Result<CropTransform, D
                 image_to_view: Affine2::IDENTITY,
             })
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loader_takes_at_most_half_the_cores() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(loader_threads(0), 0, "0 still means the caller's thread");
+        assert_eq!(loader_threads(1), 1);
+        assert_eq!(loader_threads(64), (cores / 2).max(1));
+        assert!(loader_threads(8) <= 8);
     }
 }

@@ -80,6 +80,15 @@ pub fn train(cfg: &Config, data: &DataConfig, run_dir: &Path) -> Result<TrainSum
     if let Some(nme) = baseline_nme {
         println!("mean-shape baseline: val NME {nme:.4} (predicting the training mean shape)");
     }
+    let loader = fdfat_data::loader_threads(cfg.workers);
+    if loader < cfg.workers {
+        println!(
+            "threads: the loader takes {loader} of `workers: {}`, the kernels every core ({} \
+             cores: one budget for both)",
+            cfg.workers,
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        );
+    }
 
     // Initialised on the CPU with the run's seed and then moved, so that every backend starts
     // a run from the same weights and its curve does not depend on which device trained it.
