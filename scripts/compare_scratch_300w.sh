@@ -35,7 +35,7 @@ for who in ours orig; do
   else
     checkpoint="$(find "$WORK/orig_runs" -name best.pt | head -1)" points=70
   fi
-  "$FDFAT" --task val --cfg "$CFG" --lmk_num "$points" --data "$WORK/fdfat.yaml" \
+  "$FDFAT" --task val --cfg "$CFG" --device cpu --lmk_num "$points" --data "$WORK/fdfat.yaml" \
     --checkpoint "$checkpoint" --val_report "$WORK/$who.json" --project "$WORK/runs" \
     --name "val_$who" > /dev/null
   python3 -c "
