@@ -10,15 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/original_common.sh
-SHARED="${FDFAT_SHARED:-$(cd .. && pwd)/shared}"
 REPEAT="${REPEAT:-30}"
 EPOCHS="${EPOCHS:-3}"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-if [ -z "${FDFAT:-}" ]; then
-  cargo build --release --quiet
-  FDFAT=target/release/fdfat
-fi
 
 python3 scripts/original_300w_data.py "$SHARED/data/300w" "$WORK" "$REPEAT"
 

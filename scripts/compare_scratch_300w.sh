@@ -9,16 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/original_common.sh
-SHARED="${FDFAT_SHARED:-$(cd .. && pwd)/shared}"
 REPEAT="${REPEAT:-30}"
 EPOCHS="${EPOCHS:-40}"
-CFG="$SHARED/data/reference_checkpoints/LWModel_ReLU6_affine_cls/config_landmark.yaml"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-if [ -z "${FDFAT:-}" ]; then
-  cargo build --release --quiet
-  FDFAT=target/release/fdfat
-fi
+CFG="$REF/LWModel_ReLU6_affine_cls/config_landmark.yaml"
 python3 scripts/original_300w_data.py "$SHARED/data/300w" "$WORK" "$REPEAT" --holdout helen_testset
 
 echo "== fdfat, $EPOCHS epochs"

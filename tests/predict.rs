@@ -2,15 +2,10 @@
 //! without the detector, and clear errors for missing settings.
 
 use fdfat_config::fixtures::shared_path;
-use std::path::Path;
 
 mod common;
 
-use common::{fdfat, text};
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+use common::{fdfat, json, text};
 
 #[test]
 fn predict_writes_json_and_rendering_for_each_image_of_a_folder() {

@@ -7,12 +7,10 @@ use std::path::Path;
 
 mod common;
 
-use common::{fdfat, text};
+use common::{fdfat, json, text};
 
 fn nme(report: &Path) -> f64 {
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
-    json["nme_mean"].as_f64().unwrap()
+    json(report)["nme_mean"].as_f64().unwrap()
 }
 
 #[test]
@@ -105,11 +103,8 @@ fn exported_tflite_files_are_validated_and_predict_like_the_checkpoint() {
             name,
         ]);
         assert!(out.status.success(), "{}", text(&out.stderr));
-        let json: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.path().join(name).join("296814969_3.json")).unwrap(),
-        )
-        .unwrap();
-        json["faces"][0]["landmarks"]
+        let record = json(&dir.path().join(name).join("296814969_3.json"));
+        record["faces"][0]["landmarks"]
             .as_array()
             .unwrap()
             .iter()

@@ -1,5 +1,8 @@
 //! Helpers shared by the end-to-end tests of the `fdfat` binary.
 
+#![allow(dead_code, reason = "each test binary uses a subset")]
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// Runs `fdfat` with `args` and returns what it printed and its status.
@@ -13,4 +16,9 @@ pub fn fdfat(args: &[&str]) -> Output {
 /// Captured output as text.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A JSON file the binary wrote.
+pub fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }

@@ -203,8 +203,8 @@ pub fn export_tflite(cfg: &Config) -> Result<TfliteSummary, ExportError> {
     let float = to_tflite(&prepared.model, &options)?;
     let sample = SampleBatch::noise(CHECK_BATCH, cfg.imgsz, CHECK_SEED);
 
-    let float_file = write_checked(&float, &path, Variant::Float32, None, &sample, cfg.imgsz)?;
-    let (float_runner, _) = tflite::runner(&float, &path)?;
+    let (float_file, float_runner) =
+        write_checked(&float, &path, Variant::Float32, None, &sample, cfg.imgsz)?;
     let max_diff = check_against_burn(
         &prepared.model,
         &prepared.device,
@@ -216,14 +216,15 @@ pub fn export_tflite(cfg: &Config) -> Result<TfliteSummary, ExportError> {
     let mut files = vec![float_file];
     let half = to_float16(&float);
     let reference = Some(&float_runner);
-    files.push(write_checked(
+    let (half_file, _) = write_checked(
         &half,
         &variant_path(&path, Variant::Float16),
         Variant::Float16,
         reference,
         &sample,
         cfg.imgsz,
-    )?);
+    )?;
+    files.push(half_file);
 
     let mut variants = Vec::new();
     if cfg.export_int8 {
@@ -258,10 +259,10 @@ pub fn export_tflite(cfg: &Config) -> Result<TfliteSummary, ExportError> {
                 ),
             ));
             let file_path = variant_path(&path, variant);
-            files.push(write_checked(
-                &graph, &file_path, variant, reference, &sample, cfg.imgsz,
-            )?);
-            runners.push((tflite::runner(&graph, &file_path)?.0, file_path));
+            let (file, runner) =
+                write_checked(&graph, &file_path, variant, reference, &sample, cfg.imgsz)?;
+            files.push(file);
+            runners.push((runner, file_path));
         }
         let report = score(&split, &runners, layout, calib_images, &data.source, &path)?;
         accuracy = Some(report);
@@ -288,7 +289,8 @@ pub fn export_tflite(cfg: &Config) -> Result<TfliteSummary, ExportError> {
 }
 
 /// Writes `graph` as `variant` at `path`, reads it back, and measures it against the float32
-/// runner (when given) on `sample` and its tract latency.
+/// runner (when given) on `sample` and its tract latency; returns the file's summary and the
+/// runner of what was read back.
 fn write_checked(
     graph: &Graph,
     path: &Path,
@@ -296,7 +298,7 @@ fn write_checked(
     reference: Option<&OnnxRunner>,
     sample: &SampleBatch,
     size: usize,
-) -> Result<TfliteFile, ExportError> {
+) -> Result<(TfliteFile, OnnxRunner), ExportError> {
     let bytes = write_tflite(graph, path)?;
     let written = tflite::read_tflite(path)?;
     let (model, layout) = tflite::runnable_onnx(&written)?;
@@ -311,14 +313,15 @@ fn write_checked(
         }
         None => 0.0,
     };
-    Ok(TfliteFile {
+    let file = TfliteFile {
         variant,
         path: path.to_path_buf(),
         bytes,
         ops: written.ops.len(),
         max_diff,
         latency: latency(&model, path, layout, size)?,
-    })
+    };
+    Ok((file, runner))
 }
 
 /// The NME of each runner on the split, written as `<prefix>_quantization_report.json` beside

@@ -8,7 +8,7 @@ use crate::runtime::{OnnxRunner, read_model};
 use crate::tflite;
 use crate::verify::SampleBatch;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tract_onnx::pb;
 use tract_onnx::pb::tensor_proto::DataType;
 
@@ -67,10 +67,8 @@ impl OutputLayout {
 /// An exported model file, ready to run on batches of face crops.
 #[derive(Debug, Clone)]
 pub struct ExportedModel {
-    path: PathBuf,
     format: Format,
-    /// The ONNX graph tract runs (the file itself, or a TFLite file's equivalent).
-    proto: pb::ModelProto,
+    /// Runs the file itself, or a TFLite file's ONNX equivalent.
     runner: OnnxRunner,
     layout: InputLayout,
 }
@@ -99,17 +97,10 @@ impl ExportedModel {
         };
         let runner = OnnxRunner::from_model(&proto, path)?;
         Ok(Self {
-            path: path.to_path_buf(),
             format,
-            proto,
             runner,
             layout,
         })
-    }
-
-    /// The file.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Its format.
@@ -120,16 +111,6 @@ impl ExportedModel {
     /// The input it takes (float NCHW or uint8 NHWC).
     pub fn input_layout(&self) -> InputLayout {
         self.layout
-    }
-
-    /// The ONNX graph tract runs for it.
-    pub fn onnx(&self) -> &pb::ModelProto {
-        &self.proto
-    }
-
-    /// The runner (a free batch axis).
-    pub fn runner(&self) -> &OnnxRunner {
-        &self.runner
     }
 
     /// Runs the model on `batch`; returns the output rows, flattened.

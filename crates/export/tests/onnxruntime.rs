@@ -7,13 +7,12 @@
 
 mod common;
 
-use common::{CSP, LW, Published, python_script, write_npy_f32, write_npy_u8};
+use common::{CSP, LW, Published, python_script, run_check, write_npy_f32, write_npy_u8};
 use fdfat_export::quantize::{calibrate, quantize};
 use fdfat_export::{
     GraphOptions, Input, InputLayout, OnnxOptions, OnnxRunner, SampleBatch, to_onnx, write_onnx,
 };
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The check script, or `None` (with a notice) when onnxruntime is not importable outside CI.
 fn script() -> Option<PathBuf> {
@@ -22,19 +21,11 @@ fn script() -> Option<PathBuf> {
 
 /// Runs the script; panics with its output unless it succeeds.
 fn check(script: &Path, model: &Path, inputs: &Path, expected: &Path, atol: f32) {
-    let output = Command::new("python3")
-        .arg(script)
-        .args([model, inputs, expected])
-        .args(["--atol", &atol.to_string()])
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    run_check(
+        script,
+        [model, inputs, expected],
+        &["--atol", &atol.to_string()],
     );
-    println!("{text}");
-    assert!(output.status.success(), "{}: {text}", model.display());
 }
 
 fn check_published(published: &Published) {

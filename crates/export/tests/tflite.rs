@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{CSP, LW, Published, python_script, write_npy_f32, write_npy_u8};
+use common::{CSP, LW, Published, python_script, run_check, write_npy_f32, write_npy_u8};
 use fdfat_export::tflite::{
     ElemType, Graph, OpKind, Precision, QuantOptions, calibrate, from_flatbuffer, quantize,
     read_tflite, runner, to_flatbuffer, to_float16, to_tflite, write_tflite,
@@ -18,7 +18,6 @@ use fdfat_export::{
     max_abs_diff,
 };
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The LiteRT check script, or `None` (with a notice) when LiteRT is not importable outside CI.
 fn script() -> Option<PathBuf> {
@@ -26,27 +25,12 @@ fn script() -> Option<PathBuf> {
 }
 
 /// Runs the check script on `model` with `extra` arguments, with the default and the
-/// reference kernels; panics with its output unless it succeeds. Returns the outputs.
-fn litert(script: &Path, model: &Path, inputs: &Path, expected: &Path, extra: &[&str]) -> String {
-    let mut text = String::new();
+/// reference kernels; panics with its output unless it succeeds.
+fn litert(script: &Path, model: &Path, inputs: &Path, expected: &Path, extra: &[&str]) {
     for kernels in ["default", "reference"] {
-        let output = Command::new("python3")
-            .arg(script)
-            .args([model, inputs, expected])
-            .args(["--kernels", kernels])
-            .args(extra)
-            .output()
-            .unwrap();
-        let run = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        println!("{run}");
-        assert!(output.status.success(), "{}: {run}", model.display());
-        text.push_str(&run);
+        let args = [&["--kernels", kernels][..], extra].concat();
+        run_check(script, [model, inputs, expected], &args);
     }
-    text
 }
 
 /// The published model's float32 graph and the quantized graphs calibrated on the four face

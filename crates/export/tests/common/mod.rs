@@ -124,3 +124,21 @@ pub fn python_script(name: &str, modules: &str) -> Option<PathBuf> {
     eprintln!("SKIPPED: {message}");
     None
 }
+
+/// Runs `python3 script model inputs expected extra...` (a check script of `scripts/`), prints
+/// what it said and panics with it unless it succeeds.
+pub fn run_check(script: &Path, [model, inputs, expected]: [&Path; 3], extra: &[&str]) {
+    let output = Command::new("python3")
+        .arg(script)
+        .args([model, inputs, expected])
+        .args(extra)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{text}");
+    assert!(output.status.success(), "{}: {text}", model.display());
+}
