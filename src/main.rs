@@ -5,6 +5,7 @@ mod predict;
 mod tasks;
 mod track;
 mod val;
+mod val_sequences;
 
 use std::process::ExitCode;
 

@@ -12,7 +12,10 @@ pub fn run(cfg: &Config) -> anyhow::Result<()> {
         Task::Info => info(cfg),
         Task::Synth => synth(cfg),
         Task::Facecrops => facecrops(cfg),
-        Task::Val => Ok(crate::val::run(cfg, &data_config(cfg)?)?),
+        Task::Val => match cfg.data.as_deref().map(Path::new).filter(|d| d.is_dir()) {
+            Some(sequences) => crate::val_sequences::run(cfg, sequences),
+            None => crate::val::run(cfg, &data_config(cfg)?),
+        },
         Task::Predict => Ok(crate::predict::run(cfg)?),
         Task::Track => Ok(crate::track::run(cfg)?),
         Task::Export => export(cfg),
@@ -91,6 +94,28 @@ fn synth(cfg: &Config) -> anyhow::Result<()> {
     let Some(out) = &cfg.synth_out else {
         bail!("`synth_out` must be set for --task synth (the folder to write the toy dataset to)");
     };
+    if cfg.synth_sequences > 0 {
+        let spec = fdfat_data::synth::SequenceSpec {
+            count: cfg.synth_sequences,
+            frames: cfg.synth_frames,
+            width: cfg.synth_frame_width,
+            height: cfg.synth_frame_height,
+            fps: cfg.track_input_fps,
+            seed: cfg.seed,
+            threads: cfg.workers.max(1),
+        };
+        let dirs = fdfat_data::synth::generate_sequences(Path::new(out), &spec)?;
+        println!(
+            "wrote {} toy sequence(s) of {} frames at {}x{}, {} fps, in the 300-VW layout under {out} \
+             (evaluate with --task val --data {out})",
+            dirs.len(),
+            spec.frames,
+            spec.width,
+            spec.height,
+            spec.fps
+        );
+        return Ok(());
+    }
     let yaml = fdfat_data::synth::generate(
         Path::new(out),
         cfg.synth_count,

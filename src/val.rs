@@ -17,12 +17,7 @@ use std::sync::Arc;
 
 /// Evaluates `cfg.checkpoint` (default: the run's `weights/best.bpk`) on `cfg.validation`.
 pub fn run(cfg: &Config, data: &DataConfig) -> anyhow::Result<()> {
-    let run = PathBuf::from(
-        cfg.project
-            .as_deref()
-            .unwrap_or(fdfat_config::DEFAULT_PROJECT),
-    )
-    .join(&cfg.name);
+    let run = run_folder(cfg);
     let checkpoint = match &cfg.checkpoint {
         Some(path) => PathBuf::from(path),
         None => run.join("weights").join("best.bpk"),
@@ -123,6 +118,16 @@ pub fn run(cfg: &Config, data: &DataConfig) -> anyhow::Result<()> {
         files.landmarks_png.display()
     );
     Ok(())
+}
+
+/// The run directory `project/name` the val reports go to by default (not numbered).
+pub fn run_folder(cfg: &Config) -> PathBuf {
+    PathBuf::from(
+        cfg.project
+            .as_deref()
+            .unwrap_or(fdfat_config::DEFAULT_PROJECT),
+    )
+    .join(&cfg.name)
 }
 
 /// What `--task val` runs: a checkpoint in burn on the configured device, or an exported

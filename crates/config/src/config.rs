@@ -2,7 +2,7 @@
 
 use crate::options::{
     Activation, BestMetric, FaceLossKind, LossKind, LrSchedule, ModelKind, NmeNorm, OptimizerKind,
-    Split, Task,
+    Smoother, Split, Task,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -50,6 +50,10 @@ pub struct Config {
     #[serde(deserialize_with = "lenient_opt_string")]
     pub synth_out: Option<String>,
     pub synth_count: usize,
+    pub synth_sequences: usize,
+    pub synth_frames: usize,
+    pub synth_frame_width: u32,
+    pub synth_frame_height: u32,
     #[serde(deserialize_with = "lenient_opt_string")]
     pub facecrops_out: Option<String>,
 
@@ -109,6 +113,8 @@ pub struct Config {
     pub nme_norm: NmeNorm,
     #[serde(deserialize_with = "lenient_opt_string")]
     pub val_report: Option<String>,
+    pub val_still_threshold: f64,
+    pub val_trend_window: usize,
 
     // export
     pub export_format: String,
@@ -139,6 +145,10 @@ pub struct Config {
     pub track_detector_threshold: f64,
     pub track_face_threshold: f64,
     pub track_input_fps: f64,
+    pub track_smoother: Smoother,
+    pub track_one_euro_min_cutoff: f64,
+    pub track_one_euro_beta: f64,
+    pub track_one_euro_d_cutoff: f64,
 }
 
 impl Config {

@@ -29,7 +29,7 @@ pub use error::{ConfigError, Origin, closest};
 pub use load::{ConfigLoader, load_file, resolve, resolve_flags};
 pub use options::{
     Activation, BestMetric, FaceLossKind, LossKind, LrSchedule, ModelKind, NmeNorm, OptimizerKind,
-    Split, Task,
+    Smoother, Split, Task,
 };
 pub use run_dir::{DEFAULT_PROJECT, create_run_dir, run_dir, save_config, to_yaml, write_atomic};
 pub use scheme::{BUILTIN_SCHEMES, LandmarkScheme, Part};

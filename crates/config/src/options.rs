@@ -164,3 +164,15 @@ named_enum! {
         InterPupil => "inter_pupil",
     }
 }
+
+named_enum! {
+    /// How the tracker smooths the landmarks it reports.
+    Smoother {
+        /// The measured landmarks as they are.
+        None => "none",
+        /// The original's constant-velocity Kalman filter per landmark (one step per frame).
+        Kalman => "kalman",
+        /// The One-Euro filter per coordinate (Casiez et al. 2012), timed by the input.
+        OneEuro => "one_euro",
+    }
+}

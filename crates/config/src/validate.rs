@@ -57,6 +57,11 @@ fn rules(c: &Config) -> Vec<Rule> {
         positive("track_detector_fps", c.track_detector_fps),
         positive("track_input_fps", c.track_input_fps),
         frac("track_detector_threshold", c.track_detector_threshold),
+        positive("track_one_euro_min_cutoff", c.track_one_euro_min_cutoff),
+        non_negative("track_one_euro_beta", c.track_one_euro_beta),
+        positive("track_one_euro_d_cutoff", c.track_one_euro_d_cutoff),
+        non_negative("val_still_threshold", c.val_still_threshold),
+        at_least_one("synth_frames", c.synth_frames),
         frac("track_face_threshold", c.track_face_threshold),
         non_negative("aux_pose_weight", c.aux_pose_weight),
         non_negative("time", c.time),
@@ -79,6 +84,18 @@ fn rules(c: &Config) -> Vec<Rule> {
         at_least_one("lmk_num", c.lmk_num),
         at_least_one("synth_count", c.synth_count),
         at_least_one("export_calib", c.export_calib),
+        Rule {
+            key: "synth_frame_width",
+            value: f64::from(c.synth_frame_width),
+            lo: 64.0,
+            hi: 8192.0,
+        },
+        Rule {
+            key: "synth_frame_height",
+            value: f64::from(c.synth_frame_height),
+            lo: 64.0,
+            hi: 8192.0,
+        },
         Rule {
             key: "imgsz",
             value: c.imgsz as f64,
@@ -120,6 +137,12 @@ pub fn check(
     }
     if let Err(expected) = crate::device::DeviceSpec::parse(&cfg.device) {
         return Err(invalid("device", expected));
+    }
+    if cfg.val_trend_window < 5 || cfg.val_trend_window.is_multiple_of(2) {
+        return Err(invalid(
+            "val_trend_window",
+            "an odd number of frames >= 5".into(),
+        ));
     }
     let buckets = &cfg.pose_buckets;
     if buckets.iter().any(|b| !b.is_finite() || *b <= 0.0)

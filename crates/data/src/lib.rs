@@ -8,7 +8,10 @@
 //!   NCHW pixels and landmarks in `[-0.5, 0.5]` of the crop, in worker threads, deterministic
 //!   for a seed whatever the thread count, optionally from a memory-mapped [`CropCache`].
 //! - [`eval_crop`] / [`crop_input`] make the reference evaluation and prediction inputs.
-//! - [`synth::generate`] renders a toy dataset; [`facecrops::generate`] cuts face / non-face
+//! - [`sequence::Sequence`] reads video sequences in the 300-VW layout (`imgs/`, `annot/`,
+//!   optional `segments.json` labels).
+//! - [`synth::generate`] renders a toy dataset, [`synth::generate_sequences`] toy video
+//!   sequences with exact landmarks; [`facecrops::generate`] cuts face / non-face
 //!   crops from WIDER FACE style YOLO boxes.
 //!
 //! The crate does not depend on burn: batches are plain `Vec<f32>` buffers.
@@ -30,6 +33,7 @@ mod prepare;
 mod progress;
 mod rng;
 mod sample;
+pub mod sequence;
 mod split;
 pub mod synth;
 mod warp;

@@ -134,39 +134,39 @@ impl EvalLayout {
         )
     }
 
-    /// Checks the point counts and values of one image and measures its errors.
-    pub fn measure(
-        &self,
+    /// The predicted points in the evaluated scheme's order.
+    pub fn pred_in_eval(&self, pred: &[[f64; 2]]) -> Vec<[f64; 2]> {
+        self.pred_index.iter().map(|&i| pred[i]).collect()
+    }
+
+    /// Checks that `points` has `scheme`'s count of finite points.
+    fn check(
         image: &str,
-        pred: &[[f64; 2]],
-        gt: &[[f64; 2]],
-    ) -> Result<Measured, EvalError> {
-        for (what, points, scheme) in [
-            ("prediction", pred, &self.pred),
-            ("ground truth", gt, &self.gt),
-        ] {
-            if points.len() != scheme.num_points {
-                return Err(EvalError::PointCount {
-                    image: image.into(),
-                    what,
-                    scheme: scheme.name.clone(),
-                    expected: scheme.num_points,
-                    found: points.len(),
-                });
-            }
-            if points.iter().flatten().any(|v| !v.is_finite()) {
-                return Err(EvalError::NonFinite {
-                    image: image.into(),
-                    what,
-                });
-            }
+        what: &'static str,
+        points: &[[f64; 2]],
+        scheme: &LandmarkScheme,
+    ) -> Result<(), EvalError> {
+        if points.len() != scheme.num_points {
+            return Err(EvalError::PointCount {
+                image: image.into(),
+                what,
+                scheme: scheme.name.clone(),
+                expected: scheme.num_points,
+                found: points.len(),
+            });
         }
-        let errors_px = self
-            .pred_index
-            .iter()
-            .zip(&self.gt_index)
-            .map(|(&p, &g)| distance(pred[p], gt[g]))
-            .collect();
+        if points.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(EvalError::NonFinite {
+                image: image.into(),
+                what,
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks one image's ground truth and returns its inter-ocular and inter-pupil distances.
+    pub fn gt_normalisers(&self, image: &str, gt: &[[f64; 2]]) -> Result<(f64, f64), EvalError> {
+        Self::check(image, "ground truth", gt, &self.gt)?;
         let [l, r] = self.gt.eye_corners;
         let inter_ocular = distance(gt[l], gt[r]);
         let centre = |group: &[usize]| {
@@ -186,6 +186,24 @@ impl EvalLayout {
                 });
             }
         }
+        Ok((inter_ocular, inter_pupil))
+    }
+
+    /// Checks the point counts and values of one image and measures its errors.
+    pub fn measure(
+        &self,
+        image: &str,
+        pred: &[[f64; 2]],
+        gt: &[[f64; 2]],
+    ) -> Result<Measured, EvalError> {
+        Self::check(image, "prediction", pred, &self.pred)?;
+        let (inter_ocular, inter_pupil) = self.gt_normalisers(image, gt)?;
+        let errors_px = self
+            .pred_index
+            .iter()
+            .zip(&self.gt_index)
+            .map(|(&p, &g)| distance(pred[p], gt[g]))
+            .collect();
         Ok(Measured {
             errors_px,
             inter_ocular,

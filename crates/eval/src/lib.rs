@@ -2,7 +2,8 @@
 //! image, per part and per landmark; mean, median and std; FR and AUC at a threshold and the CED;
 //! head pose by PnP of the ground truth and NME per `|yaw|` bucket; WFLW attribute subsets;
 //! face-classification accuracy, precision and recall; a JSON [`Report`] with a console table,
-//! a CED plot and a per-landmark NME picture.
+//! a CED plot and a per-landmark NME picture; and for tracked video ([`video`]) NME per frame,
+//! jitter, lag, tracking events and latency, with plots over time and of jitter against lag.
 //!
 //! Points are given in original-image pixels; see [`layout`] for which points are compared,
 //! [`stats`] for the exact FR / AUC definitions, [`pose`] for the angle convention and
@@ -37,6 +38,7 @@ pub mod pose;
 mod report;
 mod sample;
 pub mod stats;
+pub mod video;
 
 pub use buckets::{BucketStats, PoseBuckets};
 pub use error::EvalError;

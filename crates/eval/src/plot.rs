@@ -13,17 +13,17 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::io::Cursor;
 
-type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
-type DrawResult = Result<(), Box<dyn std::error::Error>>;
+pub(crate) type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+pub(crate) type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Width and height of the CED plot in pixels.
 const CED_SIZE: (u32, u32) = (640, 480);
 /// Width and height of the per-landmark picture in pixels.
 const LANDMARKS_SIZE: (u32, u32) = (560, 620);
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Draws with text, or again without text when that fails, and encodes the result as PNG.
-fn render(
+pub(crate) fn render(
     what: &'static str,
     (w, h): (u32, u32),
     draw: impl Fn(&Area, bool) -> DrawResult,

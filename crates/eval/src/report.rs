@@ -164,19 +164,7 @@ impl Report {
         } else {
             target.join(self.default_file_name())
         };
-        let dir = json
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let io_error = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| EvalError::Io {
-                action: "write",
-                path,
-                source,
-            }
-        };
-        std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+        let dir = parent_dir(&json).to_path_buf();
         let stem = json
             .file_stem()
             .and_then(|s| s.to_str())
@@ -188,15 +176,39 @@ impl Report {
         };
         let ced = plot::ced_png(self)?;
         let landmarks = plot::landmarks_png(self)?;
-        for (path, bytes) in [
+        write_all(vec![
             (&files.json, self.to_json().into_bytes()),
             (&files.ced_png, ced),
             (&files.landmarks_png, landmarks),
-        ] {
-            fdfat_config::write_atomic(path, &bytes).map_err(io_error(path))?;
-        }
+        ])?;
         Ok(files)
     }
+}
+
+/// The folder of a report file (`.` for a bare file name).
+pub(crate) fn parent_dir(file: &Path) -> &Path {
+    file.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Writes each `(path, bytes)`, creating the folders and replacing each file atomically.
+pub(crate) fn write_all<P: AsRef<Path>>(files: Vec<(P, Vec<u8>)>) -> Result<(), EvalError> {
+    let io_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| EvalError::Io {
+            action: "write",
+            path,
+            source,
+        }
+    };
+    for (path, bytes) in files {
+        let path = path.as_ref();
+        let dir = parent_dir(path);
+        std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+        fdfat_config::write_atomic(path, &bytes).map_err(io_error(path))?;
+    }
+    Ok(())
 }
 
 fn pct(v: f64) -> String {

@@ -30,6 +30,16 @@ pub fn median(values: &[f64]) -> Option<f64> {
     }
 }
 
+/// The `q`-quantile (`q` in `[0, 1]`) by linear interpolation between the sorted values at
+/// positions `q (N - 1)` (as `numpy.percentile`'s default); `None` for an empty slice.
+pub fn percentile(values: &[f64], q: f64) -> Option<f64> {
+    let sorted = sorted(values);
+    let last = sorted.len().checked_sub(1)?;
+    let pos = q.clamp(0.0, 1.0) * last as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
+}
+
 /// Population standard deviation (`ddof = 0`); `None` for an empty slice.
 pub fn std_dev(values: &[f64]) -> Option<f64> {
     let m = mean(values)?;
@@ -118,6 +128,17 @@ mod tests {
         assert_eq!(mean(&[]), None);
         assert_eq!(median(&[]), None);
         assert_eq!(std_dev(&[]), None);
+    }
+
+    #[test]
+    fn percentiles_interpolate_between_sorted_values() {
+        let v = [4.0, 1.0, 3.0, 2.0, 5.0];
+        assert!(close(percentile(&v, 0.5).unwrap(), 3.0));
+        // position 0.95 * 4 = 3.8: 4 + 0.8 * (5 - 4)
+        assert!(close(percentile(&v, 0.95).unwrap(), 4.8));
+        assert!(close(percentile(&v, 0.0).unwrap(), 1.0));
+        assert!(close(percentile(&[7.0], 0.95).unwrap(), 7.0));
+        assert_eq!(percentile(&[], 0.5), None);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Faces in images and video for fdfat-rs: the Ultra-Light face detector and the landmark
 //! model run in-process (tract for ONNX files, burn for checkpoints), head pose by PnP, and the
 //! original's tracker (SORT association by IoU with an optimal assignment, Kalman filters on
-//! the box and on every landmark, stable track ids, face-score gating).
+//! the box, stable track ids, face-score gating) with a landmark smoother per track: none, the
+//! original's Kalman filter per landmark, or a One-Euro filter ([`SmootherParams`]).
 //!
 //! - [`Predictor`]: still images; every detected face gets landmarks, a face score and
 //!   yaw / pitch / roll ([`FaceRecord`] / [`ImageRecord`] JSON).
@@ -9,6 +10,7 @@
 //!   second of input, the landmark model in each track's predicted box in between
 //!   ([`FrameRecord`] JSON).
 //! - [`FrameSource`] / [`FrameSink`]: frame folders, and video through the `ffmpeg` program.
+//! - [`track_sequence`]: the tracker replayed over an annotated sequence, for `fdfat_eval::video`.
 //! - [`Renderer`]: boxes, landmark polylines per scheme part, points and pose axes.
 //!
 //! ```no_run
@@ -32,12 +34,15 @@ mod error;
 mod geometry;
 pub mod kalman;
 mod landmarks;
+pub mod one_euro;
 mod onnx;
 mod pose;
 mod predict;
 mod record;
 mod render;
+mod replay;
 mod resize;
+mod smoother;
 pub mod sort;
 mod timing;
 mod tracker;
@@ -49,12 +54,15 @@ pub use geometry::{
     DETECTION_SCALE, DETECTION_SHIFT_Y, Detection, FaceBox, LANDMARK_BOX_SCALE, hard_nms,
 };
 pub use landmarks::{FaceLandmarks, LandmarkPredictor};
+pub use one_euro::{OneEuro, OneEuroParams};
 pub use onnx::{ImageInput, InputLayout, OnnxModel, OnnxOutput};
 pub use pose::{FacePose, PoseEstimator};
 pub use predict::{PredictedFace, Predictor};
 pub use record::{FaceRecord, FrameRecord, ImageRecord, TrackRecord};
 pub use render::{FaceDrawing, Renderer, track_color};
+pub use replay::{Truth, track_sequence};
 pub use resize::resize_rgb;
+pub use smoother::SmootherParams;
 pub use sort::{Measurement, Sort, SortParams, Track};
 pub use timing::{Stage, StageTimes};
 pub use tracker::{FaceTracker, FrameOutput, FrameTimings, TrackedFace, TrackerParams};

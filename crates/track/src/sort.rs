@@ -2,10 +2,13 @@
 //! Kalman filter on the face box and one per landmark; detections are matched to the tracks'
 //! predicted boxes by IoU with an optimal (Kuhn-Munkres) assignment; a track is reported while
 //! it is updated every frame once it has `min_hits` consecutive updates (or during the first
-//! `min_hits` detection rounds), and dropped after `max_age` frames without an update.
+//! `min_hits` detection rounds), and dropped after `max_age` frames without an update. The
+//! reported landmarks go through the track's [`SmootherParams`] smoother; the box filter that
+//! predicts where to look next is the same whatever the smoother.
 
 use crate::geometry::FaceBox;
-use crate::kalman::{BoxFilter, PointFilter};
+use crate::kalman::BoxFilter;
+use crate::smoother::{LandmarkSmoother, SmootherParams};
 use pathfinding::kuhn_munkres::kuhn_munkres;
 use pathfinding::matrix::Matrix;
 
@@ -30,19 +33,18 @@ pub struct SortParams {
     pub max_age: usize,
     /// Consecutive updates before a track is reported (`track_min_hit`).
     pub min_hits: usize,
-    /// Report (and crop from) the Kalman estimates; `false` reports the raw measurements,
-    /// the "no smoothing" baseline.
-    pub smoothing: bool,
+    /// How the reported landmarks are smoothed.
+    pub smoother: SmootherParams,
 }
 
 impl Default for SortParams {
-    /// The defaults of `configs/default.yaml`, with smoothing.
+    /// The defaults of `configs/default.yaml` (the Kalman smoother).
     fn default() -> Self {
         Self {
             iou_threshold: 0.3,
             max_age: 30,
             min_hits: 3,
-            smoothing: true,
+            smoother: SmootherParams::default(),
         }
     }
 }
@@ -56,13 +58,12 @@ pub struct Track {
     hit_streak: usize,
     age: usize,
     box_filter: BoxFilter,
-    point_filters: Vec<PointFilter>,
+    smoother: LandmarkSmoother,
     last: Measurement,
-    smoothing: bool,
 }
 
 impl Track {
-    fn new(id: u64, measurement: Measurement, smoothing: bool) -> Self {
+    fn new(id: u64, measurement: Measurement, smoother: &SmootherParams, time: f64) -> Self {
         Self {
             id,
             time_since_update: 0,
@@ -70,13 +71,8 @@ impl Track {
             hit_streak: 0,
             age: 0,
             box_filter: BoxFilter::new(&measurement.bbox),
-            point_filters: measurement
-                .points
-                .iter()
-                .map(|&p| PointFilter::new(p))
-                .collect(),
+            smoother: LandmarkSmoother::new(smoother, &measurement.points, time),
             last: measurement,
-            smoothing,
         }
     }
 
@@ -106,25 +102,14 @@ impl Track {
     }
 
     /// The face box: the Kalman estimate (after [`Sort`] predicted this frame, the predicted
-    /// box), or the last measured box without smoothing.
+    /// box).
     pub fn bbox(&self) -> FaceBox {
-        if self.smoothing {
-            self.box_filter.bbox()
-        } else {
-            self.last.bbox
-        }
+        self.box_filter.bbox()
     }
 
-    /// The landmarks: the Kalman estimates, or the last measured points without smoothing.
+    /// The landmarks as the smoother gives them (the last measured points without one).
     pub fn points(&self) -> Vec<[f32; 2]> {
-        if self.smoothing {
-            self.point_filters
-                .iter()
-                .map(PointFilter::position)
-                .collect()
-        } else {
-            self.last.points.clone()
-        }
+        self.smoother.points()
     }
 
     /// The last measured landmarks.
@@ -146,22 +131,13 @@ impl Track {
         self.time_since_update += 1;
     }
 
-    fn update(&mut self, measurement: Measurement) {
+    fn update(&mut self, measurement: Measurement, time: f64) {
         self.time_since_update = 0;
         self.hits += 1;
         self.hit_streak += 1;
         self.box_filter.update(&measurement.bbox);
-        if self.point_filters.len() == measurement.points.len() {
-            for (filter, &p) in self.point_filters.iter_mut().zip(&measurement.points) {
-                filter.step(p);
-            }
-        } else {
-            self.point_filters = measurement
-                .points
-                .iter()
-                .map(|&p| PointFilter::new(p))
-                .collect();
-        }
+        self.smoother
+            .update(&measurement.points, time, measurement.bbox.width());
         self.last = measurement;
     }
 }
@@ -255,10 +231,10 @@ impl Sort {
         &self.tracks
     }
 
-    /// A frame with detections: predicts every track, matches the detections to the predicted
-    /// boxes, updates matched tracks, starts a track per unmatched detection, and returns the
-    /// reported tracks.
-    pub fn update(&mut self, detections: Vec<Measurement>) -> Vec<&Track> {
+    /// A frame at `time` seconds with detections: predicts every track, matches the
+    /// detections to the predicted boxes, updates matched tracks, starts a track per unmatched
+    /// detection, and returns the reported tracks.
+    pub fn update(&mut self, detections: Vec<Measurement>, time: f64) -> Vec<&Track> {
         self.frame_count += 1;
         self.tracks.iter_mut().for_each(Track::predict);
         let boxes: Vec<FaceBox> = detections.iter().map(|m| m.bbox).collect();
@@ -267,30 +243,31 @@ impl Sort {
         let mut detections: Vec<Option<Measurement>> = detections.into_iter().map(Some).collect();
         for &(d, t) in &assignment.matches {
             if let Some(m) = detections[d].take() {
-                self.tracks[t].update(m);
+                self.tracks[t].update(m, time);
             }
         }
         for d in assignment.unmatched_detections {
             if let Some(m) = detections[d].take() {
                 self.tracks
-                    .push(Track::new(self.next_id, m, self.params.smoothing));
+                    .push(Track::new(self.next_id, m, &self.params.smoother, time));
                 self.next_id += 1;
             }
         }
         self.report()
     }
 
-    /// A frame without detections: each track is predicted, then `measure` gets the box to
-    /// look for the face in (the predicted box) and returns its new measurement, or `None`
-    /// when the face is lost there. Returns the reported tracks.
+    /// A frame at `time` seconds without detections: each track is predicted, then `measure`
+    /// gets the box to look for the face in (the predicted box) and returns its new
+    /// measurement, or `None` when the face is lost there. Returns the reported tracks.
     pub fn refine<E>(
         &mut self,
+        time: f64,
         mut measure: impl FnMut(&FaceBox) -> Result<Option<Measurement>, E>,
     ) -> Result<Vec<&Track>, E> {
         for track in &mut self.tracks {
             track.predict();
             if let Some(m) = measure(&track.bbox())? {
-                track.update(m);
+                track.update(m, time);
             }
         }
         Ok(self.report())
@@ -374,14 +351,14 @@ mod tests {
         let mut sort = Sort::new(params);
         // warm-up rounds report new tracks at once
         let ids: Vec<u64> = sort
-            .update(vec![measurement(square(0.0, 0.0, 50.0))])
+            .update(vec![measurement(square(0.0, 0.0, 50.0))], 0.0)
             .iter()
             .map(|t| t.id())
             .collect();
         assert_eq!(ids, vec![0]);
         for k in 1..10 {
             let b = square(k as f32 * 2.0, 0.0, 50.0);
-            let reported = sort.update(vec![measurement(b)]);
+            let reported = sort.update(vec![measurement(b)], 0.1 * k as f64);
             assert_eq!(reported.len(), 1);
             assert_eq!(reported[0].id(), 0);
         }
@@ -393,17 +370,22 @@ mod tests {
             ]
         };
         for k in 0..3 {
-            assert_eq!(sort.update(both(2.0 * k as f32)).len(), 1);
+            assert_eq!(
+                sort.update(both(2.0 * k as f32), 1.0 + 0.1 * k as f64)
+                    .len(),
+                1
+            );
         }
-        let reported = sort.update(both(6.0));
+        let reported = sort.update(both(6.0), 1.3);
         let ids: Vec<u64> = reported.iter().map(|t| t.id()).collect();
         assert_eq!(ids, vec![0, 1]);
         // lost for max_age + 1 frames: dropped; coming back gives a new id
-        for _ in 0..3 {
-            assert!(sort.refine(|_| Ok::<_, ()>(None)).unwrap().is_empty());
+        for k in 0..3 {
+            let time = 1.4 + 0.1 * f64::from(k);
+            assert!(sort.refine(time, |_| Ok::<_, ()>(None)).unwrap().is_empty());
         }
         assert!(sort.tracks().is_empty());
-        let back = sort.update(vec![measurement(square(400.0, 0.0, 50.0))]);
+        let back = sort.update(vec![measurement(square(400.0, 0.0, 50.0))], 1.7);
         assert!(back.is_empty());
         assert_eq!(sort.tracks()[0].id(), 2);
     }
@@ -411,10 +393,10 @@ mod tests {
     #[test]
     fn refine_updates_from_the_predicted_box() {
         let mut sort = Sort::new(SortParams::default());
-        sort.update(vec![measurement(square(100.0, 100.0, 40.0))]);
+        sort.update(vec![measurement(square(100.0, 100.0, 40.0))], 0.0);
         let mut asked = Vec::new();
         let reported = sort
-            .refine(|b| {
+            .refine(0.1, |b| {
                 asked.push(*b);
                 Ok::<_, ()>(Some(measurement(square(102.0, 100.0, 40.0))))
             })
@@ -429,14 +411,14 @@ mod tests {
     #[test]
     fn without_smoothing_the_track_reports_measurements() {
         let params = SortParams {
-            smoothing: false,
+            smoother: SmootherParams::of(fdfat_config::Smoother::None),
             ..SortParams::default()
         };
         let mut sort = Sort::new(params);
-        sort.update(vec![measurement(square(0.0, 0.0, 40.0))]);
+        sort.update(vec![measurement(square(0.0, 0.0, 40.0))], 0.0);
         let m = measurement(square(3.0, 1.0, 40.0));
-        let reported = sort.update(vec![m.clone()]);
+        let reported = sort.update(vec![m.clone()], 0.1);
         assert_eq!(reported[0].points(), m.points);
-        assert_eq!(reported[0].bbox(), m.bbox);
+        assert_eq!(reported[0].raw_points(), &m.points[..]);
     }
 }

@@ -13,6 +13,7 @@ use crate::geometry::{DETECTION_SCALE, DETECTION_SHIFT_Y, FaceBox, LANDMARK_BOX_
 use crate::landmarks::{FaceLandmarks, LandmarkPredictor};
 use crate::pose::{FacePose, PoseEstimator};
 use crate::record::{FrameRecord, TrackRecord, angles};
+use crate::smoother::SmootherParams;
 use crate::sort::{Measurement, Sort, SortParams, Track};
 use fdfat_config::Config;
 use image::RgbImage;
@@ -31,7 +32,7 @@ pub struct TrackerParams {
 }
 
 impl TrackerParams {
-    /// The settings of `cfg` (`track_*` keys), with Kalman smoothing.
+    /// The settings of `cfg` (`track_*` keys, the smoother of `track_smoother`).
     pub fn from_config(cfg: &Config) -> Self {
         Self {
             detector_fps: cfg.track_detector_fps,
@@ -40,7 +41,7 @@ impl TrackerParams {
                 iou_threshold: cfg.track_sort_iou_threshold as f32,
                 max_age: cfg.track_max_age,
                 min_hits: cfg.track_min_hit,
-                smoothing: true,
+                smoother: SmootherParams::from_config(cfg),
             },
         }
     }
@@ -53,7 +54,7 @@ pub struct TrackedFace {
     pub id: u64,
     /// The face box around the landmarks.
     pub bbox: FaceBox,
-    /// Landmarks in image pixels (smoothed unless smoothing is off).
+    /// Landmarks in image pixels, as the track's smoother gives them.
     pub points: Vec<[f32; 2]>,
     /// The last measured landmarks.
     pub raw_points: Vec<[f32; 2]>,
@@ -145,6 +146,14 @@ impl FaceTracker {
         }
     }
 
+    /// Forgets every track and when the detector last ran, and takes `params`: the tracker as
+    /// new, for another sequence or setting, without loading the models again.
+    pub fn restart(&mut self, params: TrackerParams) {
+        self.sort = Sort::new(params.sort);
+        self.params = params;
+        self.last_detection = None;
+    }
+
     /// The settings.
     pub fn params(&self) -> &TrackerParams {
         &self.params
@@ -189,11 +198,11 @@ impl FaceTracker {
                 measurements.extend(measure(&crop)?);
             }
             let start = Instant::now();
-            let reported = sort.update(measurements);
+            let reported = sort.update(measurements, time);
             timings.tracking += start.elapsed();
             reported
         } else {
-            sort.refine(&mut measure)?
+            sort.refine(time, &mut measure)?
         };
         let start = Instant::now();
         let faces = reported

@@ -5,18 +5,19 @@
 mod common;
 
 use common::{LW_ONNX, detector, inter_ocular, landmarks, nme, shift_points, shifted, vw_frames};
-use fdfat_track::{FaceTracker, FrameOutput, SortParams, TrackerParams};
+use fdfat_config::Smoother;
+use fdfat_track::{FaceTracker, FrameOutput, SmootherParams, SortParams, TrackerParams};
 use image::RgbImage;
 
 /// Frame rate of the synthetic sequences (the detector runs every 15 frames at 2 per second).
 const FPS: f64 = 30.0;
 
-fn tracker(smoothing: bool) -> Option<FaceTracker> {
+fn tracker(smoother: Smoother) -> Option<FaceTracker> {
     let params = TrackerParams {
         detector_fps: 2.0,
         face_threshold: 0.5,
         sort: SortParams {
-            smoothing,
+            smoother: SmootherParams::of(smoother),
             ..SortParams::default()
         },
     };
@@ -50,7 +51,7 @@ fn jitter(outputs: &[FrameOutput], step: [f32; 2]) -> f32 {
 
 #[test]
 fn one_id_across_the_300vw_frames_with_landmarks_on_the_face() {
-    let (Some(frames), Some(mut tracker)) = (vw_frames(), tracker(true)) else {
+    let (Some(frames), Some(mut tracker)) = (vw_frames(), tracker(Smoother::Kalman)) else {
         return;
     };
     // 40 frames alternating the two annotated frames (3 video frames apart), 4 at a time
@@ -81,7 +82,7 @@ fn one_id_across_the_300vw_frames_with_landmarks_on_the_face() {
 
 #[test]
 fn kalman_smoothing_reduces_jitter_on_still_and_shifted_frames() {
-    let (Some(frames), Some(_)) = (vw_frames(), tracker(true)) else {
+    let (Some(frames), Some(_)) = (vw_frames(), tracker(Smoother::Kalman)) else {
         return;
     };
     let (image, gt) = &frames[0];
@@ -95,8 +96,8 @@ fn kalman_smoothing_reduces_jitter_on_still_and_shifted_frames() {
         ("shifted (3, 1) px/frame", &moving, [3.0, 1.0]),
     ] {
         let mut row = Vec::new();
-        for smoothing in [false, true] {
-            let outputs = run(&mut tracker(smoothing).unwrap(), seq);
+        for smoother in [Smoother::None, Smoother::Kalman] {
+            let outputs = run(&mut tracker(smoother).unwrap(), seq);
             assert!(
                 outputs
                     .iter()
@@ -111,14 +112,11 @@ fn kalman_smoothing_reduces_jitter_on_still_and_shifted_frames() {
                 })
                 .collect();
             let mean_nme = nmes.iter().sum::<f32>() / n as f32;
-            assert!(
-                mean_nme < 0.07,
-                "{name}, smoothing {smoothing}: NME {mean_nme}"
-            );
+            assert!(mean_nme < 0.07, "{name}, {smoother}: NME {mean_nme}");
             let (all, steady) = (jitter(&outputs, motion), jitter(&outputs[15..], motion));
             println!(
                 "{name}, {}: jitter {:.3} px ({:.2}% IOD) over frames 1-{}, {:.3} px ({:.2}% IOD) from frame 16; NME {:.2}%",
-                if smoothing { "Kalman" } else { "raw" },
+                smoother,
                 all,
                 100.0 * all / iod,
                 n - 1,

@@ -21,7 +21,7 @@ fn forehead(n: usize) -> Vec<[f64; 3]> {
 }
 
 /// A hair outline, a little outside the forehead.
-fn hair(n: usize, volume: f64) -> Vec<[f64; 3]> {
+fn hair_outline(n: usize, volume: f64) -> Vec<[f64; 3]> {
     (0..=n)
         .map(|k| {
             let t = std::f64::consts::PI * k as f64 / n as f64;
@@ -60,8 +60,18 @@ pub(crate) struct Face {
     pub mouth_open: f64,
 }
 
-/// Draws a random face of the 70-point `mean` shape for a `size x size` image.
-pub(crate) fn random_face(mean: &[[f64; 3]], size: u32, rng: &mut impl Rng) -> Face {
+/// A toy person: the 3D landmarks of one face shape and expression, and its hair.
+pub(crate) struct Identity {
+    /// The 70 landmarks in the mean face's 3D frame.
+    points: Vec<[f64; 3]>,
+    /// Horizontal scale of the face shape (1 = the mean face's width).
+    width_scale: f64,
+    /// How open the mouth is (0 closed).
+    mouth_open: f64,
+}
+
+/// Draws a random shape and expression of the 70-point `mean` shape.
+pub(crate) fn random_identity(mean: &[[f64; 3]], rng: &mut impl Rng) -> Identity {
     let mut pts: Vec<[f64; 3]> = mean.to_vec();
     let (sx, sy) = (rng.random_range(0.9..1.1), rng.random_range(0.92..1.08));
     for p in &mut pts {
@@ -119,32 +129,72 @@ pub(crate) fn random_face(mean: &[[f64; 3]], size: u32, rng: &mut impl Rng) -> F
         pts[i][0] += gaze[0];
         pts[i][1] += gaze[1];
     }
+    Identity {
+        points: pts,
+        width_scale: sx,
+        mouth_open: open,
+    }
+}
 
+/// Where and how a face is seen: its pose, its image centre and its width.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Placement {
+    /// Head pose.
+    pub pose: Pose,
+    /// Where the face centre projects, in pixels.
+    pub centre: [f64; 2],
+    /// Face width as a fraction of the focal length (= the image width).
+    pub width: f64,
+}
+
+impl Identity {
+    /// The face seen at `placement` in an image of `size = [width, height]` pixels, with a
+    /// hair outline of `hair` extra volume when given.
+    pub(crate) fn place(&self, placement: &Placement, size: [u32; 2], hair: Option<f64>) -> Face {
+        let focal = f64::from(size[0]);
+        let distance = 146.0 * self.width_scale / placement.width;
+        let camera = Camera::new(
+            &placement.pose,
+            distance,
+            focal,
+            placement.centre,
+            [focal / 2.0, f64::from(size[1]) / 2.0],
+        );
+        let project = |pts: &[[f64; 3]]| pts.iter().map(|p| camera.project(p)).collect();
+        Face {
+            landmarks: project(&self.points),
+            forehead: project(&forehead(10)),
+            hair: hair.map(|volume| project(&hair_outline(12, volume))),
+            neck: project(&NECK),
+            pose: placement.pose,
+            scale: (placement.width * focal) as f32,
+            mouth_open: self.mouth_open,
+        }
+    }
+}
+
+/// Draws a random face of the 70-point `mean` shape for a `size x size` image.
+pub(crate) fn random_face(mean: &[[f64; 3]], size: u32, rng: &mut impl Rng) -> Face {
+    let identity = random_identity(mean, rng);
     let pose = Pose {
         yaw: rng.random_range(-50.0..50.0),
         pitch: rng.random_range(-25.0..25.0),
         roll: rng.random_range(-25.0..25.0),
     };
     let w = f64::from(size);
-    let fraction = rng.random_range(0.36..0.56);
-    let distance = 146.0 * sx / fraction;
+    let width = rng.random_range(0.36..0.56);
     let centre = [
         w / 2.0 + rng.random_range(-0.1..0.1) * w,
         w / 2.0 + rng.random_range(-0.1..0.1) * w,
     ];
-    let camera = Camera::new(&pose, distance, w, centre);
     let volume = rng.random_range(0.0..25.0);
-    Face {
-        landmarks: pts.iter().map(|p| camera.project(p)).collect(),
-        forehead: forehead(10).iter().map(|p| camera.project(p)).collect(),
-        hair: rng
-            .random_bool(0.75)
-            .then(|| hair(12, volume).iter().map(|p| camera.project(p)).collect()),
-        neck: NECK.iter().map(|p| camera.project(p)).collect(),
+    let hair = rng.random_bool(0.75).then_some(volume);
+    let placement = Placement {
         pose,
-        scale: (fraction * w) as f32,
-        mouth_open: open,
-    }
+        centre,
+        width,
+    };
+    identity.place(&placement, [size, size], hair)
 }
 
 /// Pinhole projection of the posed face.
@@ -156,19 +206,20 @@ struct Camera {
 }
 
 impl Camera {
-    /// A camera seeing the face at `distance`, its centre projected onto `centre`.
-    fn new(pose: &Pose, distance: f64, focal: f64, centre: [f64; 2]) -> Self {
+    /// A camera with principal point `principal` seeing the face at `distance`, its centre
+    /// projected onto `centre`.
+    fn new(pose: &Pose, distance: f64, focal: f64, centre: [f64; 2], principal: [f64; 2]) -> Self {
         let r = rotation(pose);
         let t = [
-            (centre[0] - focal / 2.0) * distance / focal,
-            (centre[1] - focal / 2.0) * distance / focal,
+            (centre[0] - principal[0]) * distance / focal,
+            (centre[1] - principal[1]) * distance / focal,
             distance,
         ];
         Camera {
             r,
             t,
             focal,
-            centre: [focal / 2.0, focal / 2.0],
+            centre: principal,
         }
     }
 

@@ -3,10 +3,16 @@
 //! random colours, textured backgrounds and noise. Written in FaceSynthetics layout:
 //! `NNNNNN.png` + `NNNNNN_ldmks.txt`, `train.txt` / `val.txt`, `poses.txt` (true pose per image,
 //! see [`Pose`](crate::Pose) for the convention) and `data.yaml` with `base_path: .`.
+//!
+//! [`generate_sequences`] renders toy video sequences instead: a face moving along holds, slow
+//! moves and fast turns, with exact per-frame landmarks, in the 300-VW layout.
 
 mod face;
 mod raster;
 mod render;
+mod sequence;
+
+pub use sequence::{SequenceSpec, generate_sequences};
 
 use crate::dataset::POSES_FILE;
 use crate::error::DataError;
@@ -48,65 +54,25 @@ pub fn generate(
             message: format!("{image_size} px is too small (at least 64)"),
         });
     }
-    let scheme = LandmarkScheme::load("facesynthetics70")?;
-    let mean = scheme
-        .mean_shape_3d
-        .clone()
-        .ok_or_else(|| DataError::Invalid {
-            what: "landmark scheme",
-            message: "facesynthetics70 has no mean_shape_3d".into(),
-        })?;
+    let mean = mean_face()?;
     std::fs::create_dir_all(out).map_err(|e| DataError::io("create", out, e))?;
-
-    let bar = progress::bar(count, "rendering");
-    let next = AtomicUsize::new(0);
-    let results: Vec<Result<Vec<(usize, Pose)>, DataError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads.clamp(1, count))
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= count {
-                            return Ok(done);
-                        }
-                        done.push((i, write_one(out, i, seed, image_size, &mean)?));
-                        bar.inc(1);
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(DataError::Worker("a synth thread panicked".into())))
-            })
-            .collect()
-    });
-    bar.finish_and_clear();
-    let mut poses = vec![None; count];
-    for part in results {
-        for (i, pose) in part? {
-            poses[i] = Some(pose);
-        }
-    }
+    let rendered = parallel(count, threads, "rendering", |i| {
+        write_one(out, i, seed, image_size, &mean)
+    })?;
 
     let mut table = String::from(
         "# name yaw pitch roll (degrees; R = Rz(roll) Ry(yaw) Rx(pitch) in camera axes x right, y down, \
          z forward, applied to the mean face (x, y, -z); focal length = image width)\n",
     );
-    for (i, pose) in poses.iter().enumerate() {
-        if let Some(p) = pose {
-            let _ = writeln!(
-                table,
-                "{} {:.4} {:.4} {:.4}",
-                name(i),
-                p.yaw,
-                p.pitch,
-                p.roll
-            );
-        }
+    for (i, p) in rendered.iter().enumerate() {
+        let _ = writeln!(
+            table,
+            "{} {:.4} {:.4} {:.4}",
+            name(i),
+            p.yaw,
+            p.pitch,
+            p.roll
+        );
     }
     write(&out.join(POSES_FILE), table.as_bytes())?;
     let val = if count >= 2 { (count / 10).max(1) } else { 0 };
@@ -126,6 +92,63 @@ pub fn generate(
     let data_yaml = out.join("data.yaml");
     write(&data_yaml, yaml.as_bytes())?;
     Ok(data_yaml)
+}
+
+/// The 3D mean face of `facesynthetics70`.
+fn mean_face() -> Result<Vec<[f64; 3]>, DataError> {
+    LandmarkScheme::load("facesynthetics70")?
+        .mean_shape_3d
+        .ok_or_else(|| DataError::Invalid {
+            what: "landmark scheme",
+            message: "facesynthetics70 has no mean_shape_3d".into(),
+        })
+}
+
+/// `job(0..count)` in `threads` threads taking the next index as they finish, with a progress
+/// bar labelled `what`; the results in index order, or the first error.
+fn parallel<T: Send>(
+    count: usize,
+    threads: usize,
+    what: &str,
+    job: impl Fn(usize) -> Result<T, DataError> + Sync,
+) -> Result<Vec<T>, DataError> {
+    let bar = progress::bar(count, what);
+    let next = AtomicUsize::new(0);
+    let results: Vec<Result<Vec<(usize, T)>, DataError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.clamp(1, count.max(1)))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= count {
+                            return Ok(done);
+                        }
+                        done.push((i, job(i)?));
+                        bar.inc(1);
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(DataError::Worker("a synth thread panicked".into())))
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    let mut slots: Vec<Option<T>> = (0..count).map(|_| None).collect();
+    for part in results {
+        for (i, value) in part? {
+            slots[i] = Some(value);
+        }
+    }
+    slots
+        .into_iter()
+        .map(|v| v.ok_or_else(|| DataError::Worker("a synth job was lost".into())))
+        .collect()
 }
 
 fn name(i: usize) -> String {
