@@ -4,9 +4,12 @@
 # the two are timed alternately, ROUNDS rounds each, and the medians compared.
 #   burn:    cargo bench -p fdfat-models --features flex --bench models -- --train-only
 #   PyTorch: scripts/torch_train_reference.py (same models, NAdam, L1, torch.set_num_threads)
-# Prints, per model, the median images/s of each and the ratio burn / PyTorch (target >= 1.0).
+# Prints, per model and thread count, the median images/s of each and the ratio burn / PyTorch
+# (target >= 1.0); with several thread counts also the scaling table (efficiency = img/s at N
+# threads / (N x img/s at the fewest)).
 # Usage: scripts/bench_train_vs_torch.sh [rounds] (default 3). Environment: THREADS (default 2;
-# both sides use that many threads), CPUS (a taskset CPU list to pin both to, e.g. 0,1),
+# both sides use that many threads; a list such as "1 2 4 8 16" measures each, and "scaling"
+# means 1, 2, 4, ... up to the cores visible), CPUS (a taskset CPU list to pin both to, e.g. 0,1),
 # FDFAT_MODELS_BENCH (a built bench binary to use instead of building one), PYTHON (python3),
 # FDFAT_REFERENCE_OPS=1 (time burn's own operations instead of the kernels).
 set -euo pipefail
@@ -29,26 +32,44 @@ for line in sys.stdin:
 fi
 pin=()
 if [ -n "${CPUS:-}" ]; then pin=(taskset -c "$CPUS"); fi
-export RAYON_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS"
+if [ "$THREADS" = scaling ]; then
+  THREADS=""
+  for ((t = 1; t <= $(nproc); t *= 2)); do THREADS="$THREADS $t"; done
+fi
 
 torch_version=$("$PYTHON" -c 'import torch; print(torch.__version__)')
-echo "burn: $FDFAT_MODELS_BENCH; PyTorch: $torch_version; $THREADS threads," \
+echo "burn: $FDFAT_MODELS_BENCH; PyTorch: $torch_version; threads:" $THREADS"," \
   "$(nproc) cores visible, ${CPUS:+pinned to CPUs $CPUS, }$ROUNDS rounds"
 for round in $(seq "$ROUNDS"); do
-  "${pin[@]}" "$FDFAT_MODELS_BENCH" --train-only | sed 's/^/burn /' | tee -a "$WORK/runs"
-  "${pin[@]}" "$PYTHON" scripts/torch_train_reference.py --steps 10 --threads "$THREADS" \
-    | grep step_ms= | sed 's/^/torch /' | tee -a "$WORK/runs"
+  for threads in $THREADS; do
+    RAYON_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads" "${pin[@]}" \
+      "$FDFAT_MODELS_BENCH" --train-only | sed "s/^/burn $threads /" | tee -a "$WORK/runs"
+    OMP_NUM_THREADS="$threads" "${pin[@]}" "$PYTHON" scripts/torch_train_reference.py \
+      --steps 10 --threads "$threads" | grep step_ms= | sed "s/^/torch $threads /" \
+      | tee -a "$WORK/runs"
+  done
 done
 
 "$PYTHON" - "$WORK/runs" <<'PY'
 import re, statistics, sys
 runs = {}
 for line in open(sys.argv[1]):
-    side, model = line.split()[:2]
+    side, threads, model = line.split()[:3]
     rate = float(re.search(r"img_per_s=([0-9.]+)", line).group(1))
-    runs.setdefault((side, model), []).append(rate)
-print(f"\n{'model':<11} {'burn img/s':>11} {'torch img/s':>12} {'burn/torch':>11}  (medians)")
+    runs.setdefault((side, int(threads), model), []).append(rate)
+counts = sorted({t for _, t, _ in runs})
+median = {key: statistics.median(rates) for key, rates in runs.items()}
+print(f"\n{'model':<11} {'threads':>7} {'burn img/s':>11} {'torch img/s':>12} {'burn/torch':>11}"
+      "  (medians)")
 for model in ("LWModel", "LWCSPModel"):
-    burn, torch = (statistics.median(runs[(s, model)]) for s in ("burn", "torch"))
-    print(f"{model:<11} {burn:>11.1f} {torch:>12.1f} {burn / torch:>11.2f}")
+    for t in counts:
+        burn, torch = median[("burn", t, model)], median[("torch", t, model)]
+        print(f"{model:<11} {t:>7} {burn:>11.1f} {torch:>12.1f} {burn / torch:>11.2f}")
+if len(counts) > 1:
+    first, last = counts[0], counts[-1]
+    print(f"\nscaling efficiency at {last} threads (img/s / ({last // first} x img/s at {first})):")
+    for model in ("LWModel", "LWCSPModel"):
+        eff = {s: median[(s, last, model)] / (last // first * median[(s, first, model)])
+               for s in ("burn", "torch")}
+        print(f"{model:<11} burn {eff['burn']:.2f}  torch {eff['torch']:.2f}")
 PY

@@ -9,6 +9,11 @@ mod val_sequences;
 
 use std::process::ExitCode;
 
+/// mimalloc: feature maps of 100 KB-10 MB are allocated and freed every layer of a training
+/// step, which glibc's malloc maps and unmaps each time (see the workspace manifest).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let invocation = match cli::parse(&args) {

@@ -19,11 +19,9 @@
 #![warn(missing_docs)]
 
 mod activation;
-mod isa;
 mod kernels;
 mod lower;
 mod plan;
-mod simd;
 
 use fdfat_models::{LandmarkModel, ModelError};
 use plan::{Kernel, Plan, Workspace};
@@ -73,11 +71,7 @@ impl FusedModel {
     /// The instruction set the hand-written kernels use on this CPU (`AVX-512`, `AVX2`,
     /// `baseline`).
     pub fn instruction_set(&self) -> &'static str {
-        match self.plan.isa {
-            isa::Isa::Avx512 => "AVX-512",
-            isa::Isa::Avx2 => "AVX2",
-            isa::Isa::Baseline => "baseline",
-        }
+        self.plan.isa.name()
     }
 
     /// The output rows (`n x output_len()`) for `n` images in `input`, laid out as the
@@ -223,7 +217,7 @@ mod tests {
             let mut engine = engine(flags);
             let x = input(2);
             let best = engine.run(&x, 2).unwrap();
-            for isa in isa::Isa::supported() {
+            for isa in fdfat_simd::Isa::supported() {
                 engine.plan.isa = isa;
                 let got = engine.run(&x, 2).unwrap();
                 let worst = got

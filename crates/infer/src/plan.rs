@@ -2,8 +2,8 @@
 //! channel ranges of them, and the assignment of values to a few reusable buffers by liveness
 //! so that the working set stays in cache and nothing is allocated per call.
 
-use super::isa::Isa;
 use super::kernels::{Dense, Depthwise, Direct, GlobalPool, Pointwise, Stem};
+use fdfat_simd::Isa;
 use std::time::{Duration, Instant};
 
 /// One image's feature map: `h x w` pixels of `c` channels, stored pixel by pixel (NHWC).

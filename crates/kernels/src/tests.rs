@@ -276,6 +276,10 @@ fn dense_convolution_matches_burn() {
         (3, 4, 6, 5, 5, 1, 1, 0),
         (2, 7, 3, 8, 5, 3, 2, 0),
         (1, 6, 9, 7, 7, 5, 1, 2),
+        // stride 1 without padding (the input gradient pads by 2), and more channels than
+        // one register block holds, with a partial last block
+        (2, 4, 3, 6, 7, 3, 1, 0),
+        (2, 19, 21, 9, 11, 3, 1, 1),
     ];
     for (n, c_in, c_out, h, w, k, s, p) in cases {
         let conv = Conv2dConfig::new([c_in, c_out], [k, k])

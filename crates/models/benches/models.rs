@@ -16,6 +16,10 @@ use std::time::Duration;
 
 mod common;
 
+/// The `fdfat` binary's allocator (see the workspace manifest).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn inference(cfg: &fdfat_config::Config, device: &Device, runs: usize) -> Duration {
     let model = LandmarkModel::new(cfg, device)
         .expect("model builds")

@@ -12,8 +12,11 @@ pub const LANES: usize = 16;
 /// # Safety
 ///
 /// Implementations execute instructions of their instruction set: callers must make sure the
-/// CPU supports it (the kernels are only reached through [`super::isa::Isa::detect`]).
+/// CPU supports it (reach the kernels only through [`Isa::detect`](crate::Isa::detect)).
 pub unsafe trait F32x16: Copy {
+    /// Registers of the instruction set one value takes (1 for AVX-512, 2 for AVX2, 4 for
+    /// SSE), for kernels that size their register blocks by it.
+    const REGISTERS: usize;
     /// Every lane `v`.
     fn splat(v: f32) -> Self;
     /// Lanes 0-7 `a`, lanes 8-15 `b`.
@@ -59,6 +62,7 @@ pub struct Scalar([f32; LANES]);
 
 // SAFETY: plain Rust arithmetic, valid on every CPU.
 unsafe impl F32x16 for Scalar {
+    const REGISTERS: usize = 4;
     #[inline(always)]
     fn splat(v: f32) -> Self {
         Self([v; LANES])
@@ -109,6 +113,7 @@ mod x86 {
 
     // SAFETY: AVX-512F instructions; only used after `Isa::detect` found AVX-512.
     unsafe impl F32x16 for Avx512 {
+        const REGISTERS: usize = 1;
         #[inline(always)]
         fn splat(v: f32) -> Self {
             // SAFETY: see the impl.
@@ -147,6 +152,7 @@ mod x86 {
 
     // SAFETY: AVX and FMA instructions; only used after `Isa::detect` found AVX2 and FMA.
     unsafe impl F32x16 for Avx2 {
+        const REGISTERS: usize = 2;
         #[inline(always)]
         fn splat(v: f32) -> Self {
             // SAFETY: see the impl.

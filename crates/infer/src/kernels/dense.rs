@@ -6,9 +6,8 @@ use super::Window;
 use super::epilogue::{BiasAct, Prefill, bias_act, prefill};
 use super::gemm::{Strided, matmul};
 use crate::activation::Act;
-use crate::isa::{Isa, simd_kernel};
 use crate::plan::View;
-use crate::simd::{F32x16, copy_small};
+use fdfat_simd::{F32x16, Isa, copy_small, simd_kernel};
 
 /// The input of a residual block, added to the output of its last 1x1 convolution.
 #[derive(Debug, Clone, Copy)]

@@ -7,9 +7,8 @@
 
 use super::{Strided, Window};
 use crate::activation::Act;
-use crate::isa::{Isa, simd_kernel};
 use crate::plan::View;
-use crate::simd::{F32x16, LANES, lanes, lanes_mut, lanes_unchecked};
+use fdfat_simd::{F32x16, Isa, LANES, lanes, lanes_mut, lanes_unchecked, simd_kernel};
 
 /// Taps of the kernel with registers-resident weights (3x3).
 const TAPS: usize = 9;

@@ -1,15 +1,15 @@
 //! Dense kxk convolutions with few output channels computed directly on the NHWC map, with
-//! no im2col copy: for each block of 32 (or 16) output channels, 4 neighbouring output pixels
-//! accumulate in registers over every (tap, input channel), each step one weight row loaded
-//! once and one broadcast input value per pixel. At high resolution and narrow width (the CSP
+//! no im2col copy: for each block of 32 (or 16) output channels, 4 to 8 neighbouring output
+//! pixels (as many as the instruction set's registers hold) accumulate in registers over every
+//! (tap, input channel), each step one weight row loaded once and one broadcast input value per
+//! pixel. At high resolution and narrow width (the CSP
 //! bottlenecks) this beats gathering windows into a matrix, whose copy costs more than the
 //! arithmetic.
 
 use super::{Strided, Window};
 use crate::activation::Act;
-use crate::isa::{Isa, simd_kernel};
-use crate::plan::View;
-use crate::simd::{F32x16, LANES, copy_small, lanes, lanes_mut};
+use crate::plan::{Shape, View};
+use fdfat_simd::{F32x16, Isa, LANES, copy_small, lanes, lanes_mut, lanes_unchecked, simd_kernel};
 
 /// Registers of two pixels each in the paired (at most 8 channels) kernel.
 const PAIRS: usize = 4;
@@ -75,25 +75,90 @@ impl Direct {
         channels <= LANES / 2
     }
 
-    /// Computes `n` images from the input value `src` into the output value `dst`.
+    /// Computes `n` images from the input value `src` into the output value `dst`. A padded
+    /// window first copies the image's input channels into a zero-bordered map (kept per
+    /// thread), so that every output pixel takes the register-blocked path.
     pub fn run(&self, isa: Isa, n: usize, src: &[f32], dst: &mut [f32]) {
         let (image_in, image_out) = (self.src.shape.len(), self.dst.shape.len());
-        for args in Image::each(self, n, (src, image_in), (dst, image_out)) {
-            direct(isa, args);
+        assert!(src.len() >= n * image_in && dst.len() >= n * image_out);
+        BORDERED.with_borrow_mut(|bordered| {
+            let images = src
+                .chunks_exact(image_in)
+                .zip(dst.chunks_exact_mut(image_out));
+            for (src, dst) in images.take(n) {
+                let job = if self.window.pad == 0 {
+                    Job {
+                        op: self,
+                        window: self.window,
+                        shape: self.src.shape,
+                        offset: self.src.offset,
+                        src,
+                        dst,
+                    }
+                } else {
+                    let shape = self.border(src, bordered);
+                    let window = Window {
+                        pad: 0,
+                        ..self.window
+                    };
+                    Job {
+                        op: self,
+                        window,
+                        shape,
+                        offset: 0,
+                        src: bordered,
+                        dst,
+                    }
+                };
+                direct(isa, job);
+            }
+        });
+    }
+
+    /// Copies the input channels of one image into `bordered`, `pad` zero pixels around them;
+    /// returns its shape.
+    fn border(&self, src: &[f32], bordered: &mut Vec<f32>) -> Shape {
+        let (si, pad, c) = (self.src.shape, self.window.pad, self.src.channels);
+        let shape = Shape {
+            h: si.h + 2 * pad,
+            w: si.w + 2 * pad,
+            c,
+        };
+        bordered.clear();
+        bordered.resize(shape.len(), 0.0);
+        for (y, row) in src.chunks_exact(si.w * si.c).take(si.h).enumerate() {
+            let line = &mut bordered[((y + pad) * shape.w + pad) * c..][..si.w * c];
+            for (pixel, out) in row.chunks_exact(si.c).zip(line.chunks_exact_mut(c)) {
+                out.copy_from_slice(&pixel[self.src.offset..][..c]);
+            }
         }
+        shape
     }
 }
 
-/// One image of a [`Direct`] step.
-type Image<'a> = super::Image<'a, Direct>;
+thread_local! {
+    /// The zero-bordered input of [`Direct::run`], reused from call to call.
+    static BORDERED: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// One image of a [`Direct`] step, read through `window` from `src` (`shape`, the input
+/// channels from `offset`).
+struct Job<'a> {
+    op: &'a Direct,
+    window: Window,
+    shape: Shape,
+    offset: usize,
+    src: &'a [f32],
+    dst: &'a mut [f32],
+}
 
 simd_kernel! {
     /// One image of a direct convolution.
-    fn direct(args: Image<'_>) => direct_body
+    fn direct(job: Job<'_>) => direct_body
 }
 
 #[inline(always)]
-fn direct_body<V: F32x16>(mut a: Image<'_>) {
+fn direct_body<V: F32x16>(mut a: Job<'_>) {
     let op = a.op;
     let cout = op.dst.channels;
     let padded = Direct::padded(cout);
@@ -102,12 +167,23 @@ fn direct_body<V: F32x16>(mut a: Image<'_>) {
         paired_block::<V>(&mut a);
         c0 = padded;
     }
-    while c0 + 2 * LANES <= padded {
-        channel_block::<V, 2, 4>(&mut a, c0);
-        c0 += 2 * LANES;
-    }
-    if c0 < padded {
-        channel_block::<V, 1, 4>(&mut a, c0);
+    if V::REGISTERS == 1 {
+        // 32 registers: 8 accumulators (two channel registers x 4 pixels, or 8 pixels) keep
+        // both FMA pipes busy through their latency
+        while c0 + 2 * LANES <= padded {
+            channel_block::<V, 2, 4>(&mut a, c0);
+            c0 += 2 * LANES;
+        }
+        if c0 < padded {
+            channel_block::<V, 1, 8>(&mut a, c0);
+        }
+    } else {
+        // 16 registers, two per value: 6 pixels of 16 channels (12 registers), the weight row
+        // (2) and the broadcast input value
+        while c0 < padded {
+            channel_block::<V, 1, 6>(&mut a, c0);
+            c0 += LANES;
+        }
     }
     let so = op.dst.shape;
     let shape = Strided {
@@ -121,9 +197,9 @@ fn direct_body<V: F32x16>(mut a: Image<'_>) {
 /// Output channels `c0..c0 + NV * 16` of every output pixel, `PIXELS` neighbours at a time
 /// where their windows are inside the input.
 #[inline(always)]
-fn channel_block<V: F32x16, const NV: usize, const PIXELS: usize>(a: &mut Image<'_>, c0: usize) {
+fn channel_block<V: F32x16, const NV: usize, const PIXELS: usize>(a: &mut Job<'_>, c0: usize) {
     let op = a.op;
-    let (si, so, win) = (op.src.shape, op.dst.shape, op.window);
+    let (si, so, win) = (a.shape, op.dst.shape, a.window);
     let bias: [V; NV] = std::array::from_fn(|v| V::load(lanes(&op.bias[c0 + v * LANES..])));
     let (y_inner, x_inner) = (win.interior(so.h, si.h), win.interior(so.w, si.w));
     let groups = x_inner.len() >= PIXELS;
@@ -153,9 +229,9 @@ fn channel_block<V: F32x16, const NV: usize, const PIXELS: usize>(a: &mut Image<
 /// pixel `ox + j` in lanes 0-7 and pixel `ox + PAIRS + j` in lanes 8-15 (the weight rows
 /// hold their channels twice), so `2 * PAIRS` neighbours go at a time.
 #[inline(always)]
-fn paired_block<V: F32x16>(a: &mut Image<'_>) {
+fn paired_block<V: F32x16>(a: &mut Job<'_>) {
     let op = a.op;
-    let (si, so, win) = (op.src.shape, op.dst.shape, op.window);
+    let (si, so, win) = (a.shape, op.dst.shape, a.window);
     let (k, cin, cout) = (win.kernel, op.src.channels, op.dst.channels);
     let bias = V::load(lanes(&op.bias));
     let (y_inner, x_inner) = (win.interior(so.h, si.h), win.interior(so.w, si.w));
@@ -176,7 +252,7 @@ fn paired_block<V: F32x16>(a: &mut Image<'_>) {
             for ky in 0..k {
                 for kx in 0..k {
                     let at = (win.input(oy, ky) * si.w + win.input(first, kx)) * si.c;
-                    let x0 = &a.src[at + op.src.offset..];
+                    let x0 = &a.src[at + a.offset..];
                     let xs: [&[f32]; 2 * PAIRS] = std::array::from_fn(|p| &x0[p * step..][..cin]);
                     let rows = &op.weight[(ky * k + kx) * cin * LANES..][..cin * LANES];
                     for (ci, row) in rows.chunks_exact(LANES).enumerate() {
@@ -204,27 +280,36 @@ fn paired_block<V: F32x16>(a: &mut Image<'_>) {
 /// `PIXELS` neighbouring output pixels from `(oy, ox)` whose windows are inside the input.
 #[inline(always)]
 fn group<V: F32x16, const NV: usize, const PIXELS: usize>(
-    a: &Image<'_>,
+    a: &Job<'_>,
     bias: [V; NV],
     c0: usize,
     oy: usize,
     ox: usize,
 ) -> [[V; NV]; PIXELS] {
     let op = a.op;
-    let (si, win) = (op.src.shape, op.window);
+    let (si, win) = (a.shape, a.window);
     let (k, cin, padded) = (win.kernel, op.src.channels, Direct::padded(op.dst.channels));
     let step = win.stride * si.c;
+    assert!(c0 + NV * LANES <= padded && op.weight.len() >= k * k * cin * padded);
+    // on a map of exactly the input channels (the zero-bordered copy) a window row is one
+    // run of `k * cin` values, as are its weight rows: one loop per kernel row
+    let (runs, run) = if si.c == cin { (1, k * cin) } else { (k, cin) };
     let mut acc = [bias; PIXELS];
     for ky in 0..k {
-        for kx in 0..k {
-            let at = (win.input(oy, ky) * si.w + win.input(ox, kx)) * si.c + op.src.offset;
-            let x0 = &a.src[at..];
-            let xs: [&[f32]; PIXELS] = std::array::from_fn(|p| &x0[p * step..][..cin]);
-            let rows = &op.weight[(ky * k + kx) * cin * padded..][..cin * padded];
-            for (ci, row) in rows.chunks_exact(padded).enumerate() {
-                let w: [V; NV] = std::array::from_fn(|v| V::load(lanes(&row[c0 + v * LANES..])));
+        for kx in 0..runs {
+            let at = (win.input(oy, ky) * si.w + win.input(ox, kx)) * si.c + a.offset;
+            let xs: [&[f32]; PIXELS] = std::array::from_fn(|p| &a.src[at + p * step..][..run]);
+            let rows = (ky * k + kx) * cin * padded + c0;
+            for ci in 0..run {
+                let row = rows + ci * padded;
+                // SAFETY: `row + v * LANES + LANES <= (ky + 1) * k * cin * padded`, inside the
+                // weights as asserted above.
+                let w: [V; NV] = std::array::from_fn(|v| {
+                    V::load(unsafe { lanes_unchecked(&op.weight, row + v * LANES) })
+                });
                 for (acc, x) in acc.iter_mut().zip(xs) {
-                    let x = V::splat(x[ci]);
+                    // SAFETY: every `x` holds `run` values.
+                    let x = V::splat(unsafe { *x.get_unchecked(ci) });
                     for (acc, w) in acc.iter_mut().zip(w) {
                         *acc = acc.mul_add(w, x);
                     }
@@ -239,7 +324,7 @@ fn group<V: F32x16, const NV: usize, const PIXELS: usize>(
 /// over 4 accumulator chains so that they overlap.
 #[inline(always)]
 fn single<V: F32x16, const NV: usize>(
-    a: &Image<'_>,
+    a: &Job<'_>,
     bias: [V; NV],
     c0: usize,
     oy: usize,
@@ -247,7 +332,7 @@ fn single<V: F32x16, const NV: usize>(
 ) -> [V; NV] {
     const CHAINS: usize = 4;
     let op = a.op;
-    let (si, win) = (op.src.shape, op.window);
+    let (si, win) = (a.shape, a.window);
     let (k, cin, padded) = (win.kernel, op.src.channels, Direct::padded(op.dst.channels));
     let mut chains = [[V::splat(0.0); NV]; CHAINS];
     chains[0] = bias;
@@ -255,7 +340,7 @@ fn single<V: F32x16, const NV: usize>(
     let (kx0, kx1) = win.taps(ox, si.w);
     for ky in ky0..ky1 {
         for kx in kx0..kx1 {
-            let at = (win.input(oy, ky) * si.w + win.input(ox, kx)) * si.c + op.src.offset;
+            let at = (win.input(oy, ky) * si.w + win.input(ox, kx)) * si.c + a.offset;
             let rows = &op.weight[(ky * k + kx) * cin * padded..][..cin * padded];
             let mut rows = rows.chunks_exact(CHAINS * padded);
             let mut xs = a.src[at..at + cin].chunks_exact(CHAINS);
@@ -288,7 +373,7 @@ fn single<V: F32x16, const NV: usize>(
 
 /// Writes channels `c0..` of output pixel `pixel` (those below the real channel count).
 #[inline(always)]
-fn store<V: F32x16, const NV: usize>(a: &mut Image<'_>, acc: &[V; NV], c0: usize, pixel: usize) {
+fn store<V: F32x16, const NV: usize>(a: &mut Job<'_>, acc: &[V; NV], c0: usize, pixel: usize) {
     let (so, cout) = (a.op.dst.shape, a.op.dst.channels);
     let out = &mut a.dst[pixel * so.c + a.op.dst.offset..][..cout];
     for (v, acc) in acc.iter().enumerate() {

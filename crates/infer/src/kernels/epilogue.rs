@@ -4,8 +4,7 @@
 
 use super::gemm::Strided;
 use crate::activation::Act;
-use crate::isa::simd_kernel;
-use crate::simd::F32x16;
+use fdfat_simd::{F32x16, simd_kernel};
 
 /// Rows of a layer output with their bias and activation.
 pub struct BiasAct<'a> {
@@ -25,6 +24,8 @@ simd_kernel! {
 }
 
 #[inline(always)]
+// `V` picks the instruction set `simd_kernel!` compiles this auto-vectorised body for
+#[allow(clippy::extra_unused_type_parameters)]
 fn bias_act_body<V: F32x16>(a: BiasAct<'_>) {
     a.act.rows(a.dst, a.shape, Some(a.bias));
 }
@@ -53,6 +54,8 @@ simd_kernel! {
 }
 
 #[inline(always)]
+// `V` picks the instruction set `simd_kernel!` compiles this auto-vectorised body for
+#[allow(clippy::extra_unused_type_parameters)]
 fn prefill_body<V: F32x16>(a: Prefill<'_>) {
     let c = a.bias.len();
     let (oh, ow) = a.out;

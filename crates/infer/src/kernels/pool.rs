@@ -1,9 +1,8 @@
 //! Global average and max pools of NHWC maps, written into a channel range of a feature
 //! vector (a `1 x 1` map) so that concatenating pyramid levels costs nothing.
 
-use crate::isa::{Isa, simd_kernel};
 use crate::plan::View;
-use crate::simd::F32x16;
+use fdfat_simd::{F32x16, Isa, simd_kernel};
 
 /// Which reduction over the pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +48,8 @@ simd_kernel! {
 }
 
 #[inline(always)]
+// `V` picks the instruction set `simd_kernel!` compiles this auto-vectorised body for
+#[allow(clippy::extra_unused_type_parameters)]
 fn pool_body<V: F32x16>(a: Image<'_>) {
     let (shape, offset) = (a.op.src.shape, a.op.src.offset);
     let c = a.dst.len();

@@ -7,9 +7,8 @@
 
 use super::{Strided, Window};
 use crate::activation::Act;
-use crate::isa::{Isa, simd_kernel};
 use crate::plan::{Shape, View};
-use crate::simd::{F32x16, LANES, copy_small, lanes, lanes_mut};
+use fdfat_simd::{F32x16, Isa, LANES, copy_small, lanes, lanes_mut, simd_kernel};
 
 /// Taps (input channels x kernel rows x kernel columns) of the stems this kernel computes.
 pub const STEM_TAPS: usize = 27;

@@ -5,6 +5,7 @@
 pub(crate) mod backend;
 pub(crate) mod dense;
 pub(crate) mod depthwise;
+mod direct;
 mod geometry;
 pub(crate) mod norm;
 pub(crate) mod pointwise;

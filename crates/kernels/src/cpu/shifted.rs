@@ -1,9 +1,14 @@
 //! Stride-1 dense convolution without im2col: each sample's planes are copied once into
-//! zero-bordered planes, and every kernel tap is one matrix product with a shifted view of them.
+//! zero-bordered planes, on which every kernel tap is a constant offset. The forward pass and
+//! the input gradient (the output gradient correlated with the flipped, transposed kernel) run
+//! the register-blocked loop of [`super::direct`]; the weight gradient is one matrix product
+//! per tap on shifted views (its inner dimension is the plane, long enough for `gemm`).
 //! Results live on the padded grid (`ho` rows of `w + 2 pad` columns); the columns past `wo`
-//! are dropped (forward) or multiply zeros (gradients).
+//! are dropped (forward, input gradient) or multiply zeros (weight gradient).
 
 use super::dense::{Dense, View, batch_sum, matmul_view};
+use super::direct::{Correlation, Packed, STEP, correlate};
+use fdfat_simd::Isa;
 use rayon::prelude::*;
 
 /// The padded grid of a stride-1 convolution.
@@ -40,10 +45,11 @@ impl Grid {
     }
 }
 
-/// Copies `c` planes of `h x w` into `buf` as zero-bordered planes of the grid.
-fn pad(x: &[f32], c: usize, g: &Dense, grid: &Grid, buf: &mut Vec<f32>) {
+/// Copies `c` planes of `h x w` into `buf` as zero-bordered planes of the grid, followed by
+/// `slack` zeros.
+fn pad(x: &[f32], c: usize, g: &Dense, grid: &Grid, buf: &mut Vec<f32>, slack: usize) {
     buf.clear();
-    buf.resize(c * grid.plane, 0.0);
+    buf.resize(c * grid.plane + slack, 0.0);
     for (ch, plane) in x.chunks_exact(g.h * g.w).take(c).enumerate() {
         for (y, row) in plane.chunks_exact(g.w).enumerate() {
             let start = ch * grid.plane + (y + g.pad) * grid.pw + g.pad;
@@ -64,82 +70,67 @@ fn widen(src: &[f32], c: usize, grid: &Grid, wide: &mut Vec<f32>) {
     }
 }
 
-/// The weight of tap `t` as a `[c_out, c_in]` view of `[c_out, c_in, k, k]`.
-fn tap<'a>(weight: &'a [f32], t: usize, g: &Dense) -> View<'a> {
-    let kk = g.k * g.k;
-    View {
-        data: &weight[t..],
-        rs: g.c_in * kk,
-        cs: kk,
-    }
-}
-
 /// Forward pass.
 pub fn forward(x: &[f32], weight: &[f32], g: &Dense) -> Vec<f32> {
+    let kk = g.k * g.k;
+    let packed = Packed::new(g.c_out, g.c_in, kk, |o, i, t| {
+        weight[(o * g.c_in + i) * kk + t]
+    });
+    correlate_samples(x, &packed, g)
+}
+
+/// Gradient of the input: the output gradient, zero-bordered by `k - 1 - pad`, correlated with
+/// the kernel flipped and its channel axes swapped (a stride-1 convolution back onto the input).
+pub fn input_grad(grad: &[f32], weight: &[f32], g: &Dense) -> Vec<f32> {
+    let (ho, wo) = g.out_hw().unwrap_or((0, 0));
+    let back = Dense {
+        c_in: g.c_out,
+        c_out: g.c_in,
+        h: ho,
+        w: wo,
+        pad: g.k - 1 - g.pad,
+        ..*g
+    };
+    let kk = g.k * g.k;
+    let packed = Packed::new(g.c_in, g.c_out, kk, |o, i, t| {
+        weight[(i * g.c_in + o) * kk + kk - 1 - t]
+    });
+    correlate_samples(grad, &packed, &back)
+}
+
+/// The stride-1 convolution `g` of every sample of `x` with the `packed` weights.
+fn correlate_samples(x: &[f32], packed: &Packed, g: &Dense) -> Vec<f32> {
     let grid = Grid::of(g);
     let (out_plane, sample) = (grid.ho * grid.wo, g.c_in * g.h * g.w);
+    let offsets: Vec<usize> = (0..g.k * g.k).map(|t| grid.offset(t, g.k)).collect();
+    let len = grid.len.next_multiple_of(STEP);
+    let slack = len + offsets.last().copied().unwrap_or(0);
+    let isa = Isa::detect();
     let mut out = vec![0.0f32; g.n * g.c_out * out_plane];
     out.par_chunks_mut(g.c_out * out_plane)
         .enumerate()
         .for_each_init(
-            || (Vec::new(), vec![0.0f32; g.c_out * grid.len]),
+            || (Vec::new(), vec![0.0f32; packed.padded_outputs() * len]),
             |(buf, wide), (n, y)| {
-                pad(&x[n * sample..][..sample], g.c_in, g, &grid, buf);
-                for t in 0..g.k * g.k {
-                    let shifted = View {
-                        data: &buf[grid.offset(t, g.k)..],
-                        rs: grid.plane,
-                        cs: 1,
-                    };
-                    let dims = [g.c_out, grid.len, g.c_in];
-                    matmul_view(wide, [grid.len, 1], tap(weight, t, g), shifted, dims, t > 0);
-                }
-                let rows = wide.chunks_exact(grid.pw);
-                for (row, line) in y.chunks_exact_mut(grid.wo).zip(rows) {
-                    row.copy_from_slice(&line[..grid.wo]);
+                pad(&x[n * sample..][..sample], g.c_in, g, &grid, buf, slack);
+                let job = Correlation {
+                    weights: packed,
+                    offsets: &offsets,
+                    src: buf,
+                    plane: grid.plane,
+                    len,
+                    dst: wide,
+                };
+                correlate(isa, job);
+                for (plane, rows) in y.chunks_exact_mut(out_plane).zip(wide.chunks_exact(len)) {
+                    let lines = rows.chunks_exact(grid.pw);
+                    for (row, line) in plane.chunks_exact_mut(grid.wo).zip(lines) {
+                        row.copy_from_slice(&line[..grid.wo]);
+                    }
                 }
             },
         );
     out
-}
-
-/// Gradient of the input: every tap's transposed weight times the widened output gradient,
-/// added onto the shifted view of zero-bordered planes, which are then cropped.
-pub fn input_grad(grad: &[f32], weight: &[f32], g: &Dense) -> Vec<f32> {
-    let grid = Grid::of(g);
-    let (out_sample, sample) = (g.c_out * grid.ho * grid.wo, g.c_in * g.h * g.w);
-    let kk = g.k * g.k;
-    let mut dx = vec![0.0f32; g.n * sample];
-    dx.par_chunks_mut(sample).enumerate().for_each_init(
-        || (Vec::new(), Vec::new()),
-        |(wide, padded), (n, d)| {
-            widen(&grad[n * out_sample..][..out_sample], g.c_out, &grid, wide);
-            padded.clear();
-            padded.resize(g.c_in * grid.plane, 0.0);
-            for t in 0..kk {
-                let transposed = View {
-                    data: &weight[t..],
-                    rs: kk,
-                    cs: g.c_in * kk,
-                };
-                let rows = View {
-                    data: wide,
-                    rs: grid.len,
-                    cs: 1,
-                };
-                let dst = &mut padded[grid.offset(t, g.k)..];
-                let dims = [g.c_in, grid.len, g.c_out];
-                matmul_view(dst, [grid.plane, 1], transposed, rows, dims, true);
-            }
-            for (ch, plane) in d.chunks_exact_mut(g.h * g.w).enumerate() {
-                for (y, row) in plane.chunks_exact_mut(g.w).enumerate() {
-                    let start = ch * grid.plane + (y + g.pad) * grid.pw + g.pad;
-                    row.copy_from_slice(&padded[start..start + g.w]);
-                }
-            }
-        },
-    );
-    dx
 }
 
 /// Gradient of the weight: per tap, the widened output gradient times the transposed shifted
@@ -152,7 +143,7 @@ pub fn weight_grad(x: &[f32], grad: &[f32], g: &Dense) -> Vec<f32> {
     batch_sum(g.n, size, |samples, dw| {
         let (mut buf, mut wide) = (Vec::new(), Vec::new());
         for n in samples {
-            pad(&x[n * sample..][..sample], g.c_in, g, &grid, &mut buf);
+            pad(&x[n * sample..][..sample], g.c_in, g, &grid, &mut buf, 0);
             widen(
                 &grad[n * out_sample..][..out_sample],
                 g.c_out,
