@@ -129,9 +129,9 @@ fn block_rows<V: F32x16, const CB: usize, const Q: usize>(job: Correlation) {
         dst,
     } = job;
     let per_block = weights.c_src * weights.taps * Packed::BLOCK;
-    let rows = dst[..weights.padded_outputs() * len].chunks_exact_mut(len);
-    let mut rows: Vec<&mut [f32]> = rows.collect();
-    for (o0, group) in rows.chunks_mut(CB).enumerate().map(|(g, r)| (g * CB, r)) {
+    // `CB` divides `Packed::BLOCK`, so the padded outputs are whole groups
+    let groups = dst[..weights.padded_outputs() * len].chunks_exact_mut(CB * len);
+    for (o0, group) in groups.enumerate().map(|(g, rows)| (g * CB, rows)) {
         let block = &weights.data[o0 / Packed::BLOCK * per_block..][..per_block];
         let lane0 = o0 % Packed::BLOCK;
         for q in (0..len).step_by(Q * LANES) {
@@ -153,7 +153,7 @@ fn block_rows<V: F32x16, const CB: usize, const Q: usize>(job: Correlation) {
                     }
                 }
             }
-            for (row, acc) in group.iter_mut().zip(&acc) {
+            for (row, acc) in group.chunks_exact_mut(len).zip(&acc) {
                 for (r, a) in acc.iter().enumerate() {
                     a.store(lanes_mut(&mut row[q + r * LANES..]));
                 }
