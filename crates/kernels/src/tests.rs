@@ -280,6 +280,11 @@ fn dense_convolution_matches_burn() {
         // one register block holds, with a partial last block
         (2, 4, 3, 6, 7, 3, 1, 0),
         (2, 19, 21, 9, 11, 3, 1, 1),
+        // strided phases: several register blocks, stride 3, 1x1 kernels strided or padded
+        (2, 19, 21, 10, 9, 3, 2, 1),
+        (2, 5, 6, 11, 10, 3, 3, 1),
+        (2, 4, 5, 7, 6, 1, 2, 0),
+        (1, 3, 4, 5, 6, 1, 1, 1),
     ];
     for (n, c_in, c_out, h, w, k, s, p) in cases {
         let conv = Conv2dConfig::new([c_in, c_out], [k, k])

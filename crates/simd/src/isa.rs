@@ -84,6 +84,33 @@ impl Isa {
         Self::Baseline
     }
 
+    /// Runs `f` compiled for this level: `f` is called from a frame with the level's features
+    /// enabled, so once the compiler inlines it there (a closure called from one place is) its
+    /// loops are auto-vectorised for the level's registers. For element-wise loops that need no
+    /// explicit vectors; [`simd_kernel!`](crate::simd_kernel) is the form for generic bodies.
+    #[inline(always)]
+    pub fn vectorise<R>(self, f: impl FnOnce() -> R) -> R {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,bmi1,bmi2")]
+            fn avx512<R>(f: impl FnOnce() -> R) -> R {
+                f()
+            }
+            #[target_feature(enable = "avx2,fma,bmi1,bmi2")]
+            fn avx2<R>(f: impl FnOnce() -> R) -> R {
+                f()
+            }
+            match self {
+                // SAFETY: `Isa::detect` saw these features on this CPU.
+                Self::Avx512 => return unsafe { avx512(f) },
+                // SAFETY: as above.
+                Self::Avx2 => return unsafe { avx2(f) },
+                Self::Baseline => {}
+            }
+        }
+        f()
+    }
+
     /// Every level this CPU can run, best first (for tests that compare them).
     pub fn supported() -> Vec<Self> {
         let best = Self::best();

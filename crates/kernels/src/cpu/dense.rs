@@ -1,6 +1,6 @@
-//! Dense (one group) convolution on `f32` NCHW buffers as im2col + matrix products, one sample
-//! per rayon task: forward, input gradient (matrix product + col2im) and weight gradient
-//! (matrix products summed over the batch). Stride-1 kernels wider than 1 go to [`shifted`].
+//! Dense (one group) convolution on `f32` NCHW buffers: 1x1 kernels as matrix products, one
+//! sample per rayon task (forward, input gradient) or summed over groups of samples (weight
+//! gradient); every other kernel, stride and padding goes to [`shifted`].
 
 use super::{geometry, shifted};
 use crate::sgemm::{Operand, sgemm};
@@ -36,184 +36,86 @@ impl Dense {
         Some((span(self.h)?, span(self.w)?))
     }
 
-    /// Rows of the im2col matrix (`c_in * k * k`).
-    fn patch(&self) -> usize {
-        self.c_in * self.k * self.k
-    }
-
-    /// Whether [`shifted`] computes it: stride 1, a kernel wider than 1, an output.
-    fn shifted(&self) -> bool {
-        self.stride == 1 && self.k > 1 && self.out_hw().is_some_and(|(h, w)| h * w > 0)
-    }
-
-    /// Whether the input is its own im2col matrix (1x1, stride 1, no padding).
+    /// Whether the input is its own matrix operand (1x1, stride 1, no padding); every other
+    /// convolution goes to [`shifted`].
     fn pointwise(&self) -> bool {
         self.k == 1 && self.stride == 1 && self.pad == 0
-    }
-
-    /// The output positions `o` whose input position `o * stride + tap - pad` lies in
-    /// `0..len`, as a range within `0..out`.
-    fn valid(&self, tap: usize, len: usize, out: usize) -> Range<usize> {
-        geometry::valid(tap, len, out, self.stride, self.pad)
-    }
-
-    /// Writes the im2col matrix `[c_in * k * k, ho * wo]` of one sample into `col`.
-    fn im2col(&self, x: &[f32], col: &mut [f32], ho: usize, wo: usize) {
-        let (k, s, p) = (self.k, self.stride, self.pad);
-        for (r, row) in col.chunks_exact_mut(ho * wo).enumerate() {
-            let (ci, ky, kx) = (r / (k * k), r / k % k, r % k);
-            let plane = &x[ci * self.h * self.w..][..self.h * self.w];
-            let (rows, cols) = (self.valid(ky, self.h, ho), self.valid(kx, self.w, wo));
-            row[..rows.start * wo].fill(0.0);
-            row[rows.end * wo..].fill(0.0);
-            for oy in rows {
-                let out = &mut row[oy * wo..][..wo];
-                out[..cols.start].fill(0.0);
-                out[cols.end..].fill(0.0);
-                if cols.is_empty() {
-                    continue;
-                }
-                let src = &plane[(oy * s + ky - p) * self.w..][..self.w];
-                let first = cols.start * s + kx - p;
-                if s == 1 {
-                    out[cols.clone()].copy_from_slice(&src[first..first + cols.len()]);
-                } else {
-                    let picked = src[first..].iter().step_by(s);
-                    for (o, &v) in out[cols.clone()].iter_mut().zip(picked) {
-                        *o = v;
-                    }
-                }
-            }
-        }
-    }
-
-    /// Adds the im2col-shaped gradient `col` back onto the sample's input gradient `dx`.
-    fn col2im(&self, col: &[f32], dx: &mut [f32], ho: usize, wo: usize) {
-        let (k, s, p) = (self.k, self.stride, self.pad);
-        for (r, row) in col.chunks_exact(ho * wo).enumerate() {
-            let (ci, ky, kx) = (r / (k * k), r / k % k, r % k);
-            let plane = &mut dx[ci * self.h * self.w..][..self.h * self.w];
-            let cols = self.valid(kx, self.w, wo);
-            if cols.is_empty() {
-                continue;
-            }
-            for oy in self.valid(ky, self.h, ho) {
-                let dst = &mut plane[(oy * s + ky - p) * self.w..][..self.w];
-                let src = &row[oy * wo..][..wo][cols.clone()];
-                let first = cols.start * s + kx - p;
-                if s == 1 {
-                    for (d, &v) in dst[first..first + cols.len()].iter_mut().zip(src) {
-                        *d += v;
-                    }
-                } else {
-                    for (d, &v) in dst[first..].iter_mut().step_by(s).zip(src) {
-                        *d += v;
-                    }
-                }
-            }
-        }
     }
 }
 
 /// Forward pass: `[n, c_in, h, w]` input, `[c_out, c_in, k, k]` weight.
 pub fn dense_forward(x: &[f32], weight: &[f32], g: &Dense) -> Vec<f32> {
-    if g.shifted() {
+    if !g.pointwise() {
         return shifted::forward(x, weight, g);
     }
-    let (ho, wo) = g.out_hw().unwrap_or((0, 0));
-    let (l, kk) = (ho * wo, g.patch());
+    let l = g.h * g.w;
     let mut out = vec![0.0f32; g.n * g.c_out * l];
     if l == 0 || g.c_out == 0 {
         return out;
     }
-    let sample = g.c_in * g.h * g.w;
-    out.par_chunks_mut(g.c_out * l).enumerate().for_each_init(
-        || vec![0.0f32; if g.pointwise() { 0 } else { kk * l }],
-        |col, (n, y)| {
-            let xs = &x[n * sample..][..sample];
-            let cols: &[f32] = if g.pointwise() {
-                xs
-            } else {
-                g.im2col(xs, col, ho, wo);
-                col
-            };
-            matmul(y, weight, cols, [g.c_out, l, kk], [false, false], false);
-        },
-    );
+    out.par_chunks_mut(g.c_out * l)
+        .enumerate()
+        .for_each(|(n, y)| {
+            let xs = &x[n * g.c_in * l..][..g.c_in * l];
+            matmul(y, weight, xs, [g.c_out, l, g.c_in], [false, false], false);
+        });
     out
 }
 
 /// Gradient of the input from the output gradient `[n, c_out, ho, wo]`.
 pub fn dense_input_grad(grad: &[f32], weight: &[f32], g: &Dense) -> Vec<f32> {
-    if g.shifted() {
+    if !g.pointwise() {
         return shifted::input_grad(grad, weight, g);
     }
-    let (ho, wo) = g.out_hw().unwrap_or((0, 0));
-    let (l, kk) = (ho * wo, g.patch());
-    let sample = g.c_in * g.h * g.w;
-    let mut dx = vec![0.0f32; g.n * sample];
-    if l == 0 || sample == 0 {
+    let l = g.h * g.w;
+    let mut dx = vec![0.0f32; g.n * g.c_in * l];
+    if l == 0 || g.c_in == 0 {
         return dx;
     }
-    dx.par_chunks_mut(sample).enumerate().for_each_init(
-        || vec![0.0f32; if g.pointwise() { 0 } else { kk * l }],
-        |col, (n, d)| {
+    dx.par_chunks_mut(g.c_in * l)
+        .enumerate()
+        .for_each(|(n, d)| {
             let gs = &grad[n * g.c_out * l..][..g.c_out * l];
-            if g.pointwise() {
-                matmul(d, weight, gs, [kk, l, g.c_out], [true, false], false);
-            } else {
-                matmul(col, weight, gs, [kk, l, g.c_out], [true, false], false);
-                g.col2im(col, d, ho, wo);
-            }
-        },
-    );
+            matmul(d, weight, gs, [g.c_in, l, g.c_out], [true, false], false);
+        });
     dx
 }
 
 /// Gradient of the `[c_out, c_in, k, k]` weight from the input and the output gradient.
 pub fn dense_weight_grad(x: &[f32], grad: &[f32], g: &Dense) -> Vec<f32> {
-    if g.shifted() {
+    if !g.pointwise() {
         return shifted::weight_grad(x, grad, g);
     }
-    let (ho, wo) = g.out_hw().unwrap_or((0, 0));
-    let (l, kk) = (ho * wo, g.patch());
-    let size = g.c_out * kk;
+    let (l, size) = (g.h * g.w, g.c_out * g.c_in);
     if l == 0 || size == 0 {
         return vec![0.0f32; size];
     }
-    let sample = g.c_in * g.h * g.w;
-    batch_sum(g.n, size, |samples, dw| {
-        let mut col = vec![0.0f32; if g.pointwise() { 0 } else { kk * l }];
+    batch_sum(g.n, size, GROUP, |samples, dw| {
         for n in samples {
-            let xs = &x[n * sample..][..sample];
+            let xs = &x[n * g.c_in * l..][..g.c_in * l];
             let gs = &grad[n * g.c_out * l..][..g.c_out * l];
-            let cols: &[f32] = if g.pointwise() {
-                xs
-            } else {
-                g.im2col(xs, &mut col, ho, wo);
-                &col
-            };
-            matmul(dw, gs, cols, [g.c_out, kk, l], [false, true], true);
+            matmul(dw, gs, xs, [g.c_out, g.c_in, l], [false, true], true);
         }
     })
 }
 
-/// Samples per task of [`batch_sum`].
+/// Samples per task of the 1x1 weight gradient's [`batch_sum`].
 const GROUP: usize = 4;
 
 /// `sum` over the batch of `n` samples of a `size`-long gradient: `add(samples, partial)` adds
-/// the samples of one group of [`GROUP`] onto `partial`, groups run in parallel, and their
+/// the samples of one group of `group` onto `partial`, groups run in parallel, and their
 /// partial sums are added in group order, so the result does not depend on the threads.
 pub fn batch_sum(
     n: usize,
     size: usize,
-    add: impl Fn(std::ops::Range<usize>, &mut [f32]) + Sync,
+    group: usize,
+    add: impl Fn(Range<usize>, &mut [f32]) + Sync,
 ) -> Vec<f32> {
-    let partials: Vec<Vec<f32>> = (0..n.div_ceil(GROUP))
+    let partials: Vec<Vec<f32>> = (0..n.div_ceil(group))
         .into_par_iter()
-        .map(|group| {
+        .map(|first| {
             let mut partial = vec![0.0f32; size];
-            add(group * GROUP..((group + 1) * GROUP).min(n), &mut partial);
+            add(first * group..((first + 1) * group).min(n), &mut partial);
             partial
         })
         .collect();

@@ -4,6 +4,7 @@
 //! at stride 1 each tap is one long loop over the padded grid.
 
 use super::geometry;
+use fdfat_simd::Isa;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -53,23 +54,29 @@ pub fn depthwise_forward(x: &[f32], weight: &[f32], g: &Depthwise) -> Vec<f32> {
     }
     let pw = g.w + 2 * g.pad;
     let wide = g.stride == 1 && g.k <= PAD_TAIL;
+    let isa = Isa::detect();
     out.par_chunks_mut(ho * wo).enumerate().for_each_init(
         || (Vec::new(), Vec::new()),
         |(buf, grid), (i, y)| {
-            let (n, co) = (i / c_out, i % c_out);
-            let xs = &x[(n * g.c_in + co / g.mult) * plane..][..plane];
-            pad_plane(xs, [g.h, g.w], g.pad, buf);
-            let ws = &weight[co * kk..][..kk];
-            if wide {
-                grid.clear();
-                grid.resize(ho * pw, 0.0);
-                correlate_wide(grid, buf, pw, ws, g.k);
-                for (row, line) in y.chunks_exact_mut(wo).zip(grid.chunks_exact(pw)) {
-                    row.copy_from_slice(&line[..wo]);
-                }
-            } else {
-                taps(y, wo, buf, pw, ws, g.k, g.stride);
-            }
+            isa.vectorise(
+                #[inline(always)]
+                || {
+                    let (n, co) = (i / c_out, i % c_out);
+                    let xs = &x[(n * g.c_in + co / g.mult) * plane..][..plane];
+                    pad_plane(xs, [g.h, g.w], g.pad, buf);
+                    let ws = &weight[co * kk..][..kk];
+                    if wide {
+                        grid.clear();
+                        grid.resize(ho * pw, 0.0);
+                        correlate_wide(grid, buf, pw, ws, g.k);
+                        for (row, line) in y.chunks_exact_mut(wo).zip(grid.chunks_exact(pw)) {
+                            row.copy_from_slice(&line[..wo]);
+                        }
+                    } else {
+                        taps(y, wo, buf, pw, ws, g.k, g.stride);
+                    }
+                },
+            )
         },
     );
     out
@@ -79,6 +86,7 @@ pub fn depthwise_forward(x: &[f32], weight: &[f32], g: &Depthwise) -> Vec<f32> {
 /// src[q + ky * pw + kx]`. Row `oy` of the result is `grid[oy * pw..][..wo]`; the columns past
 /// `wo` hold values that wrap around and are dropped. Long contiguous loops instead of one short
 /// loop per output row and tap.
+#[inline(always)]
 fn correlate_wide(grid: &mut [f32], src: &[f32], pw: usize, weight: &[f32], k: usize) {
     let len = grid.len();
     for (t, &wv) in weight.iter().enumerate() {
@@ -91,6 +99,7 @@ fn correlate_wide(grid: &mut [f32], src: &[f32], pw: usize, weight: &[f32], k: u
 
 /// `out[oy][ox] += sum weight[ky][kx] * src[oy * s + ky][ox * s + kx]` over the `ho x wo`
 /// output `out` (rows of `wo`) and the padded source `src` (rows of `pw`).
+#[inline(always)]
 fn taps(out: &mut [f32], wo: usize, src: &[f32], pw: usize, weight: &[f32], k: usize, s: usize) {
     for (oy, row) in out.chunks_exact_mut(wo).enumerate() {
         for ky in 0..k {
@@ -128,44 +137,51 @@ pub fn depthwise_input_grad(grad: &[f32], weight: &[f32], g: &Depthwise) -> Vec<
     let full = g.k - 1 - g.pad.min(g.k - 1);
     let stride_one = g.stride == 1 && g.pad < g.k && g.k <= PAD_TAIL;
     let (rows, cols_of) = g.taps(ho, wo);
+    let isa = Isa::detect();
     dx.par_chunks_mut(plane).enumerate().for_each_init(
         || (Vec::new(), Vec::new()),
         |(buf, grid), (i, dxs)| {
-            let (n, ci) = (i / g.c_in, i % g.c_in);
-            for co in ci * g.mult..(ci + 1) * g.mult {
-                let gs = &grad[(n * g.c_out() + co) * ho * wo..][..ho * wo];
-                if stride_one {
-                    pad_plane(gs, [ho, wo], full, buf);
-                    let (fw, gw) = (&flipped[co * kk..][..kk], wo + 2 * full);
-                    grid.clear();
-                    grid.resize(g.h * gw, 0.0);
-                    correlate_wide(grid, buf, gw, fw, g.k);
-                    for (row, line) in dxs.chunks_exact_mut(g.w).zip(grid.chunks_exact(gw)) {
-                        for (d, &v) in row.iter_mut().zip(line) {
-                            *d += v;
+            isa.vectorise(
+                #[inline(always)]
+                || {
+                    let (n, ci) = (i / g.c_in, i % g.c_in);
+                    for co in ci * g.mult..(ci + 1) * g.mult {
+                        let gs = &grad[(n * g.c_out() + co) * ho * wo..][..ho * wo];
+                        if stride_one {
+                            pad_plane(gs, [ho, wo], full, buf);
+                            let (fw, gw) = (&flipped[co * kk..][..kk], wo + 2 * full);
+                            grid.clear();
+                            grid.resize(g.h * gw, 0.0);
+                            correlate_wide(grid, buf, gw, fw, g.k);
+                            for (row, line) in dxs.chunks_exact_mut(g.w).zip(grid.chunks_exact(gw))
+                            {
+                                for (d, &v) in row.iter_mut().zip(line) {
+                                    *d += v;
+                                }
+                            }
+                            continue;
+                        }
+                        let ws = &weight[co * kk..][..kk];
+                        for ky in 0..g.k {
+                            for oy in rows[ky].clone() {
+                                let grow = &gs[oy * wo..][..wo];
+                                let drow = &mut dxs[(oy * g.stride + ky - g.pad) * g.w..][..g.w];
+                                for kx in 0..g.k {
+                                    let (wv, cols) = (ws[ky * g.k + kx], cols_of[kx].clone());
+                                    let first = cols.start * g.stride + kx;
+                                    if cols.is_empty() {
+                                        continue;
+                                    }
+                                    let dst = drow[first - g.pad..].iter_mut().step_by(g.stride);
+                                    for (d, &v) in dst.zip(&grow[cols]) {
+                                        *d += wv * v;
+                                    }
+                                }
+                            }
                         }
                     }
-                    continue;
-                }
-                let ws = &weight[co * kk..][..kk];
-                for ky in 0..g.k {
-                    for oy in rows[ky].clone() {
-                        let grow = &gs[oy * wo..][..wo];
-                        let drow = &mut dxs[(oy * g.stride + ky - g.pad) * g.w..][..g.w];
-                        for kx in 0..g.k {
-                            let (wv, cols) = (ws[ky * g.k + kx], cols_of[kx].clone());
-                            let first = cols.start * g.stride + kx;
-                            if cols.is_empty() {
-                                continue;
-                            }
-                            let dst = drow[first - g.pad..].iter_mut().step_by(g.stride);
-                            for (d, &v) in dst.zip(&grow[cols]) {
-                                *d += wv * v;
-                            }
-                        }
-                    }
-                }
-            }
+                },
+            )
         },
     );
     dx
@@ -182,46 +198,52 @@ pub fn depthwise_weight_grad(x: &[f32], grad: &[f32], g: &Depthwise) -> Vec<f32>
     }
     let pw = g.w + 2 * g.pad;
     let wide = g.stride == 1 && g.k <= PAD_TAIL;
+    let isa = Isa::detect();
     dw.par_chunks_mut(kk).enumerate().for_each(|(co, dws)| {
-        let ci = co / g.mult;
-        let (mut buf, mut acc) = (Vec::new(), vec![0.0f32; kk * wo]);
-        let (mut grid, mut sums) = (
-            vec![0.0f32; if wide { ho * pw } else { 0 }],
-            vec![0.0f64; kk],
-        );
-        for n in 0..g.n {
-            pad_plane(
-                &x[(n * g.c_in + ci) * plane..][..plane],
-                [g.h, g.w],
-                g.pad,
-                &mut buf,
-            );
-            let gs = &grad[(n * c_out + co) * ho * wo..][..ho * wo];
-            if wide {
-                // The output gradient on the padded grid (zero past column `wo`): one long dot
-                // product per tap.
-                for (line, row) in grid.chunks_exact_mut(pw).zip(gs.chunks_exact(wo)) {
-                    line[..wo].copy_from_slice(row);
-                }
-                for (t, total) in sums.iter_mut().enumerate() {
-                    let line = &buf[(t / g.k) * pw + t % g.k..][..grid.len()];
-                    *total += f64::from(sum_with(&grid, line, |a, b| a * b));
-                }
-                continue;
-            }
-            for (oy, grow) in gs.chunks_exact(wo).enumerate() {
-                for (t, running) in acc.chunks_exact_mut(wo).enumerate() {
-                    let line = &buf[(oy * g.stride + t / g.k) * pw + t % g.k..];
-                    let picked = line.iter().step_by(g.stride);
-                    for ((a, &gv), &v) in running.iter_mut().zip(grow).zip(picked) {
-                        *a += gv * v;
+        isa.vectorise(
+            #[inline(always)]
+            || {
+                let ci = co / g.mult;
+                let (mut buf, mut acc) = (Vec::new(), vec![0.0f32; kk * wo]);
+                let (mut grid, mut sums) = (
+                    vec![0.0f32; if wide { ho * pw } else { 0 }],
+                    vec![0.0f64; kk],
+                );
+                for n in 0..g.n {
+                    pad_plane(
+                        &x[(n * g.c_in + ci) * plane..][..plane],
+                        [g.h, g.w],
+                        g.pad,
+                        &mut buf,
+                    );
+                    let gs = &grad[(n * c_out + co) * ho * wo..][..ho * wo];
+                    if wide {
+                        // The output gradient on the padded grid (zero past column `wo`): one long dot
+                        // product per tap.
+                        for (line, row) in grid.chunks_exact_mut(pw).zip(gs.chunks_exact(wo)) {
+                            line[..wo].copy_from_slice(row);
+                        }
+                        for (t, total) in sums.iter_mut().enumerate() {
+                            let line = &buf[(t / g.k) * pw + t % g.k..][..grid.len()];
+                            *total += f64::from(sum_with(&grid, line, |a, b| a * b));
+                        }
+                        continue;
+                    }
+                    for (oy, grow) in gs.chunks_exact(wo).enumerate() {
+                        for (t, running) in acc.chunks_exact_mut(wo).enumerate() {
+                            let line = &buf[(oy * g.stride + t / g.k) * pw + t % g.k..];
+                            let picked = line.iter().step_by(g.stride);
+                            for ((a, &gv), &v) in running.iter_mut().zip(grow).zip(picked) {
+                                *a += gv * v;
+                            }
+                        }
                     }
                 }
-            }
-        }
-        for ((d, running), total) in dws.iter_mut().zip(acc.chunks_exact(wo)).zip(&sums) {
-            *d = (running.iter().map(|&v| f64::from(v)).sum::<f64>() + total) as f32;
-        }
+                for ((d, running), total) in dws.iter_mut().zip(acc.chunks_exact(wo)).zip(&sums) {
+                    *d = (running.iter().map(|&v| f64::from(v)).sum::<f64>() + total) as f32;
+                }
+            },
+        )
     });
     dw
 }

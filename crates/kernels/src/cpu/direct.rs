@@ -36,17 +36,13 @@ impl Packed {
     ) -> Self {
         let blocks = c_dst.div_ceil(Self::BLOCK);
         let mut data = vec![0.0; blocks * c_src * taps * Self::BLOCK];
-        for (b, block) in data
-            .chunks_exact_mut(c_src * taps * Self::BLOCK)
-            .enumerate()
-        {
-            for (row, lane) in block.chunks_exact_mut(Self::BLOCK).enumerate() {
-                let (i, t) = (row / taps, row % taps);
-                for (j, w) in lane.iter_mut().enumerate() {
-                    let o = b * Self::BLOCK + j;
-                    if o < c_dst {
-                        *w = weight(o, i, t);
-                    }
+        // one lane row per (block, input, tap); none when there are no inputs or taps
+        for (row, lane) in data.chunks_exact_mut(Self::BLOCK).enumerate() {
+            let (b, i, t) = (row / (c_src * taps), row / taps % c_src, row % taps);
+            for (j, w) in lane.iter_mut().enumerate() {
+                let o = b * Self::BLOCK + j;
+                if o < c_dst {
+                    *w = weight(o, i, t);
                 }
             }
         }

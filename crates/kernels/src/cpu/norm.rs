@@ -5,6 +5,7 @@
 
 use super::pointwise::{exp, sum, sum_with};
 use crate::NormAct;
+use fdfat_simd::Isa;
 use rayon::prelude::*;
 
 /// Layout of a BatchNorm input: `n` samples of `c` channels of `hw` values.
@@ -57,6 +58,7 @@ impl Norm<'_> {
 
 impl NormAct {
     /// The activation of `z`.
+    #[inline(always)]
     fn apply(self, z: f32) -> f32 {
         match self {
             Self::Relu6 => z.clamp(0.0, 6.0),
@@ -65,6 +67,7 @@ impl NormAct {
     }
 
     /// Its derivative at `z`; ReLU6 passes the gradient where `0 <= z <= 6`, as burn's clamp.
+    #[inline(always)]
     fn derivative(self, z: f32) -> f32 {
         match self {
             Self::Relu6 => f32::from(u8::from((0.0..=6.0).contains(&z))),
@@ -79,18 +82,24 @@ impl NormAct {
 /// Per-channel batch mean and biased variance (two passes, as burn computes them).
 pub fn batch_stats(x: &[f32], p: &Planes) -> (Vec<f32>, Vec<f32>) {
     let count = p.count().max(1) as f64;
+    let isa = Isa::detect();
     (0..p.c)
         .into_par_iter()
         .map(|ch| {
-            let total: f64 = (0..p.n).map(|n| f64::from(sum(p.plane(x, n, ch)))).sum();
-            let mean = (total / count) as f32;
-            let squares: f64 = (0..p.n)
-                .map(|n| {
-                    let xs = p.plane(x, n, ch);
-                    f64::from(sum_with(xs, xs, |v, _| (v - mean) * (v - mean)))
-                })
-                .sum();
-            (mean, (squares / count) as f32)
+            isa.vectorise(
+                #[inline(always)]
+                || {
+                    let total: f64 = (0..p.n).map(|n| f64::from(sum(p.plane(x, n, ch)))).sum();
+                    let mean = (total / count) as f32;
+                    let squares: f64 = (0..p.n)
+                        .map(|n| {
+                            let xs = p.plane(x, n, ch);
+                            f64::from(sum_with(xs, xs, |v, _| (v - mean) * (v - mean)))
+                        })
+                        .sum();
+                    (mean, (squares / count) as f32)
+                },
+            )
         })
         .unzip()
 }
@@ -101,21 +110,25 @@ pub fn batch_norm_forward(x: &[f32], p: &Planes, norm: &Norm) -> Vec<f32> {
     if p.hw == 0 {
         return out;
     }
+    let isa = Isa::detect();
     out.par_chunks_mut(p.hw).enumerate().for_each(|(i, y)| {
         let (m, inv, gain, shift) = norm.channel(i % p.c);
         let xs = &x[i * p.hw..][..p.hw];
-        match norm.act {
-            None => {
-                for (o, &v) in y.iter_mut().zip(xs) {
-                    *o = (v - m) * inv * gain + shift;
+        isa.vectorise(
+            #[inline(always)]
+            || match norm.act {
+                None => {
+                    for (o, &v) in y.iter_mut().zip(xs) {
+                        *o = (v - m) * inv * gain + shift;
+                    }
                 }
-            }
-            Some(act) => {
-                for (o, &v) in y.iter_mut().zip(xs) {
-                    *o = act.apply((v - m) * inv * gain + shift);
+                Some(act) => {
+                    for (o, &v) in y.iter_mut().zip(xs) {
+                        *o = act.apply((v - m) * inv * gain + shift);
+                    }
                 }
-            }
-        }
+            },
+        );
     });
     out
 }
@@ -133,19 +146,25 @@ pub fn batch_norm_backward(
     }
     // Pass 1, per plane: the gradient through the activation (in place), and its sum and its
     // sum against the centred input.
+    let isa = Isa::detect();
     let partial: Vec<(f64, f64)> = grad
         .par_chunks_mut(p.hw)
         .enumerate()
         .map(|(i, g)| {
             let (m, inv, gain, shift) = norm.channel(i % p.c);
             let xs = &x[i * p.hw..][..p.hw];
-            if let Some(act) = norm.act {
-                for (d, &v) in g.iter_mut().zip(xs) {
-                    *d *= act.derivative((v - m) * inv * gain + shift);
-                }
-            }
-            let centred = sum_with(xs, g, |v, d| (v - m) * d);
-            (f64::from(sum(g)), f64::from(centred))
+            isa.vectorise(
+                #[inline(always)]
+                || {
+                    if let Some(act) = norm.act {
+                        for (d, &v) in g.iter_mut().zip(xs) {
+                            *d *= act.derivative((v - m) * inv * gain + shift);
+                        }
+                    }
+                    let centred = sum_with(xs, g, |v, d| (v - m) * d);
+                    (f64::from(sum(g)), f64::from(centred))
+                },
+            )
         })
         .collect();
     let mut totals = vec![(0.0f64, 0.0f64); p.c];
@@ -166,9 +185,14 @@ pub fn batch_norm_backward(
         let (m, inv, gain, _) = norm.channel(ch);
         let scale = gain * inv;
         let (g_mean, gx_mean) = (beta_grad[ch] / count, gamma_grad[ch] / count);
-        for (o, &v) in d.iter_mut().zip(&x[i * p.hw..][..p.hw]) {
-            *o = scale * (*o - g_mean - (v - m) * inv * gx_mean);
-        }
+        isa.vectorise(
+            #[inline(always)]
+            || {
+                for (o, &v) in d.iter_mut().zip(&x[i * p.hw..][..p.hw]) {
+                    *o = scale * (*o - g_mean - (v - m) * inv * gx_mean);
+                }
+            },
+        );
     });
     (gamma_grad, beta_grad)
 }

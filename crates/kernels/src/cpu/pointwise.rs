@@ -3,12 +3,14 @@
 //! vectorisable `exp`, and sums with independent partial sums.
 
 use super::norm::Planes;
+use fdfat_simd::Isa;
 use rayon::prelude::*;
 
 /// Elements per parallel task of the element-wise kernels.
 const CHUNK: usize = 1 << 14;
 
 /// Sum of a slice with eight independent partial sums.
+#[inline(always)]
 pub(super) fn sum(a: &[f32]) -> f32 {
     let mut lanes = [0.0f32; 8];
     let a8 = a.chunks_exact(8);
@@ -23,6 +25,7 @@ pub(super) fn sum(a: &[f32]) -> f32 {
 
 /// `sum f(a[i], b[i])` with eight independent partial sums, which the compiler vectorises
 /// (a plain iterator sum of floats runs one addition at a time).
+#[inline(always)]
 pub(super) fn sum_with(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
     let mut lanes = [0.0f32; 8];
     let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
@@ -61,11 +64,17 @@ pub fn prelu_forward(x: &[f32], p: &Planes, alpha: &[f32]) -> Vec<f32> {
     if p.hw == 0 {
         return out;
     }
+    let isa = Isa::detect();
     out.par_chunks_mut(p.hw).enumerate().for_each(|(i, y)| {
         let a = alpha[if alpha.len() == 1 { 0 } else { i % p.c }];
-        for (o, &v) in y.iter_mut().zip(&x[i * p.hw..][..p.hw]) {
-            *o = if v < 0.0 { a * v } else { v };
-        }
+        isa.vectorise(
+            #[inline(always)]
+            || {
+                for (o, &v) in y.iter_mut().zip(&x[i * p.hw..][..p.hw]) {
+                    *o = if v < 0.0 { a * v } else { v };
+                }
+            },
+        );
     });
     out
 }
@@ -76,17 +85,23 @@ pub fn prelu_backward(x: &[f32], grad: &mut [f32], p: &Planes, alpha: &[f32]) ->
     if p.hw == 0 {
         return vec![0.0; alpha.len()];
     }
+    let isa = Isa::detect();
     let partial: Vec<f64> = grad
         .par_chunks_mut(p.hw)
         .enumerate()
         .map(|(i, d)| {
             let a = alpha[if alpha.len() == 1 { 0 } else { i % p.c }];
             let xs = &x[i * p.hw..][..p.hw];
-            let slope = sum_with(xs, d, |v, g| if v < 0.0 { g * v } else { 0.0 });
-            for (o, &v) in d.iter_mut().zip(xs) {
-                *o = if v < 0.0 { a * *o } else { *o };
-            }
-            f64::from(slope)
+            isa.vectorise(
+                #[inline(always)]
+                || {
+                    let slope = sum_with(xs, d, |v, g| if v < 0.0 { g * v } else { 0.0 });
+                    for (o, &v) in d.iter_mut().zip(xs) {
+                        *o = if v < 0.0 { a * *o } else { *o };
+                    }
+                    f64::from(slope)
+                },
+            )
         })
         .collect();
     let mut total = vec![0.0f64; alpha.len()];
@@ -110,26 +125,39 @@ pub fn silu_backward(x: &[f32], grad: &mut [f32]) {
     });
 }
 
+/// `f` of every element, vectorised for the CPU's instruction set.
 fn map(x: &[f32], f: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
     let mut out = vec![0.0f32; x.len()];
+    let isa = Isa::detect();
     out.par_chunks_mut(CHUNK)
         .zip(x.par_chunks(CHUNK))
         .for_each(|(o, xs)| {
-            for (o, &v) in o.iter_mut().zip(xs) {
-                *o = f(v);
-            }
+            isa.vectorise(
+                #[inline(always)]
+                || {
+                    for (o, &v) in o.iter_mut().zip(xs) {
+                        *o = f(v);
+                    }
+                },
+            );
         });
     out
 }
 
-/// `a[i] = f(a[i], b[i])`.
+/// `a[i] = f(a[i], b[i])`, vectorised for the CPU's instruction set.
 fn update(a: &mut [f32], b: &[f32], f: impl Fn(f32, f32) -> f32 + Sync) {
+    let isa = Isa::detect();
     a.par_chunks_mut(CHUNK)
         .zip(b.par_chunks(CHUNK))
         .for_each(|(xs, ys)| {
-            for (x, &y) in xs.iter_mut().zip(ys) {
-                *x = f(*x, y);
-            }
+            isa.vectorise(
+                #[inline(always)]
+                || {
+                    for (x, &y) in xs.iter_mut().zip(ys) {
+                        *x = f(*x, y);
+                    }
+                },
+            );
         });
 }
 
@@ -137,6 +165,7 @@ fn update(a: &mut [f32], b: &[f32], f: impl Fn(f32, f32) -> f32 + Sync) {
 /// it vectorise: `x = n ln2 + r` with `|r| <= ln2 / 2`, a degree-6 polynomial for `e^r`, and
 /// `2^n` built in the exponent bits. Adding `1.5 * 2^23` rounds `x log2(e)` to the integer `n`,
 /// which then sits in the low mantissa bits of the sum.
+#[inline(always)]
 pub(super) fn exp(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
