@@ -1,6 +1,7 @@
 //! Benchmark (not a test): batch-1 latency of each model, side by side, in burn (flex), in the
-//! fused engine and in onnxruntime at 1 thread on the same weights, interleaved round by round
-//! so that load on the machine affects all three alike; medians, and fused / onnxruntime.
+//! fused engine and in onnxruntime at 1 thread on the same weights; the fused engine and
+//! onnxruntime interleaved round by round so that load on the machine affects both alike
+//! (burn, for reference, before them); medians, and fused / onnxruntime.
 //!
 //! `cargo bench -p fdfat-infer --bench fused [-- --quick] [-- --profile]`
 //!
@@ -159,13 +160,18 @@ fn main() {
                 .expect("valid input");
             std::hint::black_box(&output);
         };
+        // burn flex first and apart: its rayon workers keep spinning for a while after a
+        // call, which would slow whichever engine ran next on a small machine
         for _ in 0..20 {
             burn_call();
+        }
+        let burn: Vec<Duration> = (0..rounds).flat_map(|_| timings(runs, burn_call)).collect();
+        std::thread::sleep(Duration::from_millis(200));
+        for _ in 0..20 {
             fused_call();
         }
-        let (mut burn, mut fused, mut onnx) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut fused, mut onnx) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
-            burn.extend(timings(runs, burn_call));
             fused.extend(timings(runs, &mut fused_call));
             if let Some(times) = ort.as_mut().and_then(|o| o.round(runs)) {
                 onnx.extend(times);
@@ -209,7 +215,9 @@ fn main() {
 /// The fused engine's time per layer on one image: median and fastest call.
 fn print_profile(case: &Case, runs: usize) {
     let engine = FusedModel::from_model(&case.model).expect("the fused engine builds");
-    let input = vec![0.1; engine.input_len()];
+    let input: Vec<f32> = (0..engine.input_len())
+        .map(|i| ((i * 7919) % 2000) as f32 / 1000.0 - 1.0)
+        .collect();
     let layers = engine.profile(&input, 1, runs).expect("valid input");
     let median: Duration = layers.iter().map(|l| l.median).sum();
     let fastest: Duration = layers.iter().map(|l| l.fastest).sum();

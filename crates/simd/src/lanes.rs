@@ -17,10 +17,16 @@ pub unsafe trait F32x16: Copy {
     /// Registers of the instruction set one value takes (1 for AVX-512, 2 for AVX2, 4 for
     /// SSE), for kernels that size their register blocks by it.
     const REGISTERS: usize;
+    /// The lanes kernels built on [`Self::splat_pair`] run on in this instruction set's
+    /// frame: AVX-512 takes two 256-bit registers, which measured faster there than the
+    /// 512-bit pair broadcast.
+    type Pairs: F32x16;
     /// Every lane `v`.
     fn splat(v: f32) -> Self;
-    /// Lanes 0-7 `a`, lanes 8-15 `b`.
-    fn splat2(a: f32, b: f32) -> Self;
+    /// `pair[0]` in the even lanes, `pair[1]` in the odd ones.
+    fn splat_pair(pair: &[f32; 2]) -> Self;
+    /// Sums of neighbouring lanes: `lane[2j] + lane[2j + 1]` for `j < 8`.
+    fn sum_pairs(self) -> [f32; LANES / 2];
     /// The 16 values of `s`.
     fn load(s: &[f32; LANES]) -> Self;
     /// Writes the lanes to `s`.
@@ -62,16 +68,19 @@ pub struct Scalar([f32; LANES]);
 
 // SAFETY: plain Rust arithmetic, valid on every CPU.
 unsafe impl F32x16 for Scalar {
+    type Pairs = Self;
     const REGISTERS: usize = 4;
     #[inline(always)]
     fn splat(v: f32) -> Self {
         Self([v; LANES])
     }
     #[inline(always)]
-    fn splat2(a: f32, b: f32) -> Self {
-        let mut lanes = [a; LANES];
-        lanes[LANES / 2..].fill(b);
-        Self(lanes)
+    fn splat_pair(pair: &[f32; 2]) -> Self {
+        Self(std::array::from_fn(|i| pair[i % 2]))
+    }
+    #[inline(always)]
+    fn sum_pairs(self) -> [f32; LANES / 2] {
+        std::array::from_fn(|j| self.0[2 * j] + self.0[2 * j + 1])
     }
     #[inline(always)]
     fn load(s: &[f32; LANES]) -> Self {
@@ -114,15 +123,33 @@ mod x86 {
     // SAFETY: AVX-512F instructions; only used after `Isa::detect` found AVX-512.
     unsafe impl F32x16 for Avx512 {
         const REGISTERS: usize = 1;
+        type Pairs = Avx2;
         #[inline(always)]
         fn splat(v: f32) -> Self {
             // SAFETY: see the impl.
             Self(unsafe { _mm512_set1_ps(v) })
         }
         #[inline(always)]
-        fn splat2(a: f32, b: f32) -> Self {
-            // SAFETY: see the impl (AVX-512DQ for the 256-bit insert).
-            Self(unsafe { _mm512_insertf32x8::<1>(_mm512_set1_ps(a), _mm256_set1_ps(b)) })
+        fn splat_pair(pair: &[f32; 2]) -> Self {
+            // SAFETY: `pair` holds 8 readable bytes, read unaligned as one f64 and broadcast
+            // (one `vbroadcastsd`); see the impl.
+            Self(unsafe {
+                let both = std::ptr::read_unaligned(pair.as_ptr().cast::<f64>());
+                _mm512_castpd_ps(_mm512_set1_pd(both))
+            })
+        }
+        #[inline(always)]
+        fn sum_pairs(self) -> [f32; LANES / 2] {
+            let mut out = [0.0f32; LANES / 2];
+            // SAFETY: `out` holds 8 writable values; see the impl.
+            unsafe {
+                // swap neighbours, add: lane 2j holds the pair's sum; then gather the even lanes
+                let sums = _mm512_add_ps(self.0, _mm512_permute_ps::<0b10_11_00_01>(self.0));
+                let even = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 14, 12, 10, 8, 6, 4, 2, 0);
+                let low = _mm512_castps512_ps256(_mm512_permutexvar_ps(even, sums));
+                _mm256_storeu_ps(out.as_mut_ptr(), low);
+            }
+            out
         }
         #[inline(always)]
         fn load(s: &[f32; LANES]) -> Self {
@@ -153,15 +180,34 @@ mod x86 {
     // SAFETY: AVX and FMA instructions; only used after `Isa::detect` found AVX2 and FMA.
     unsafe impl F32x16 for Avx2 {
         const REGISTERS: usize = 2;
+        type Pairs = Self;
         #[inline(always)]
         fn splat(v: f32) -> Self {
             // SAFETY: see the impl.
             unsafe { Self(_mm256_set1_ps(v), _mm256_set1_ps(v)) }
         }
         #[inline(always)]
-        fn splat2(a: f32, b: f32) -> Self {
-            // SAFETY: see the impl.
-            unsafe { Self(_mm256_set1_ps(a), _mm256_set1_ps(b)) }
+        fn splat_pair(pair: &[f32; 2]) -> Self {
+            // SAFETY: `pair` holds 8 readable bytes, read unaligned as one f64 and broadcast;
+            // see the impl.
+            unsafe {
+                let both = std::ptr::read_unaligned(pair.as_ptr().cast::<f64>());
+                let v = _mm256_castpd_ps(_mm256_set1_pd(both));
+                Self(v, v)
+            }
+        }
+        #[inline(always)]
+        fn sum_pairs(self) -> [f32; LANES / 2] {
+            let mut out = [0.0f32; LANES / 2];
+            // SAFETY: `out` holds 8 writable values; see the impl.
+            unsafe {
+                // per 128-bit half: [a01 a23 b01 b23 | a45 a67 b45 b67]; reorder the 64-bit
+                // quarters to a01 a23 a45 a67 b01 b23 b45 b67
+                let sums = _mm256_castps_pd(_mm256_hadd_ps(self.0, self.1));
+                let ordered = _mm256_permute4x64_pd::<0b11_01_10_00>(sums);
+                _mm256_storeu_ps(out.as_mut_ptr(), _mm256_castpd_ps(ordered));
+            }
+            out
         }
         #[inline(always)]
         fn load(s: &[f32; LANES]) -> Self {
@@ -226,5 +272,42 @@ pub fn copy_small<V: F32x16>(dst: &mut [f32], src: &[f32]) {
     // at most 3 values left
     for (d, s) in dst[i..].iter_mut().zip(&src[i..n]) {
         *d = *s;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Isa, simd_kernel};
+
+    /// `splat_pair([2, -1]) * x` for `x = 0.5 i - 3`, its lanes then its pair sums.
+    #[inline(always)]
+    fn pairs<V: F32x16>(out: &mut Vec<f32>) {
+        let x: [f32; LANES] = std::array::from_fn(|i| i as f32 * 0.5 - 3.0);
+        let product = V::splat(0.0).mul_add(V::splat_pair(&[2.0, -1.0]), V::load(&x));
+        let mut lanes = [0.0; LANES];
+        product.store(&mut lanes);
+        out.extend(lanes);
+        out.extend(product.sum_pairs());
+    }
+
+    simd_kernel! {
+        /// [`pairs`] for an instruction set.
+        fn run_pairs(out: &mut Vec<f32>) => pairs
+    }
+
+    #[test]
+    fn pair_broadcasts_and_sums_agree_on_every_instruction_set() {
+        let x = |i: usize| i as f32 * 0.5 - 3.0;
+        let lanes: Vec<f32> = (0..LANES)
+            .map(|i| x(i) * if i % 2 == 0 { 2.0 } else { -1.0 })
+            .collect();
+        let sums = (0..LANES / 2).map(|j| lanes[2 * j] + lanes[2 * j + 1]);
+        let want: Vec<f32> = lanes.iter().copied().chain(sums).collect();
+        for isa in Isa::supported() {
+            let mut got = Vec::new();
+            run_pairs(isa, &mut got);
+            assert_eq!(got, want, "{isa:?}");
+        }
     }
 }

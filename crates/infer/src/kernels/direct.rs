@@ -11,9 +11,6 @@ use crate::activation::Act;
 use crate::plan::{Shape, View};
 use fdfat_simd::{F32x16, Isa, LANES, copy_small, lanes, lanes_mut, lanes_unchecked, simd_kernel};
 
-/// Registers of two pixels each in the paired (at most 8 channels) kernel.
-const PAIRS: usize = 4;
-
 /// The widest output the direct kernel is used for.
 pub const DIRECT_MAX_CHANNELS: usize = 32;
 
@@ -32,6 +29,48 @@ pub struct Direct {
     pub src: View,
     /// Output channels.
     pub dst: View,
+    /// The weights again for [`paired_block`], when it computes this convolution.
+    pairs: Option<Pairs>,
+}
+
+/// Weights of a convolution of at most 8 output channels and an even number of input channels,
+/// two input channels per register: lane `2j + h` of pair row `q` holds output channel `j` of
+/// weight row `2q + h` (rows in `[ky][kx][c_in]` order), so one register multiplies one pixel's
+/// two neighbouring input values, broadcast alternately, by every output channel at once.
+#[derive(Debug)]
+struct Pairs {
+    /// `k * k * c_in / 2` rows of 16 lanes.
+    weight: Vec<f32>,
+    /// The bias in the even lanes.
+    bias: Vec<f32>,
+}
+
+impl Pairs {
+    /// The pair layout of `weight` (rows of `c_out` values) and `bias`.
+    fn new(weight: &[f32], bias: &[f32], c_out: usize) -> Self {
+        let weight = weight
+            .chunks_exact(2 * c_out)
+            .flat_map(|two| {
+                (0..LANES).map(move |l| {
+                    if l / 2 < c_out {
+                        two[(l % 2) * c_out + l / 2]
+                    } else {
+                        0.0
+                    }
+                })
+            })
+            .collect();
+        let bias = (0..LANES)
+            .map(|l| {
+                if l % 2 == 0 && l / 2 < c_out {
+                    bias[l / 2]
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        Self { weight, bias }
+    }
 }
 
 impl Direct {
@@ -46,15 +85,12 @@ impl Direct {
     ) -> Self {
         let c_out = dst.channels;
         let padded = Self::padded(c_out);
-        // a row of at most 8 channels fills both halves of a register (two pixels at once)
-        let copies = if Self::paired(c_out) { 2 } else { 1 };
         let widen = |row: &[f32]| {
             let mut wide = vec![0.0; padded];
-            for half in wide.chunks_exact_mut(padded / copies) {
-                half[..c_out].copy_from_slice(row);
-            }
+            wide[..c_out].copy_from_slice(row);
             wide
         };
+        let paired = c_out <= LANES / 2 && src.channels % 2 == 0;
         Self {
             window,
             weight: weight.chunks_exact(c_out).flat_map(widen).collect(),
@@ -62,17 +98,13 @@ impl Direct {
             act,
             src,
             dst,
+            pairs: paired.then(|| Pairs::new(weight, bias, c_out)),
         }
     }
 
     /// Output channels rounded up to whole registers.
     fn padded(channels: usize) -> usize {
         channels.div_ceil(LANES) * LANES
-    }
-
-    /// Whether two pixels share a register (8 output channels or fewer).
-    fn paired(channels: usize) -> bool {
-        channels <= LANES / 2
     }
 
     /// Computes `n` images from the input value `src` into the output value `dst`. A padded
@@ -163,8 +195,13 @@ fn direct_body<V: F32x16>(mut a: Job<'_>) {
     let cout = op.dst.channels;
     let padded = Direct::padded(cout);
     let mut c0 = 0;
-    if Direct::paired(cout) {
-        paired_block::<V>(&mut a);
+    if let Some(pairs) = &op.pairs {
+        // one value per pixel: 8 in AVX-512's 32 registers, 4 in AVX2's 16
+        if V::REGISTERS == 1 {
+            paired_block::<V::Pairs, 8>(&mut a, pairs);
+        } else {
+            paired_block::<V::Pairs, 4>(&mut a, pairs);
+        }
         c0 = padded;
     }
     if V::REGISTERS == 1 {
@@ -225,54 +262,56 @@ fn channel_block<V: F32x16, const NV: usize, const PIXELS: usize>(a: &mut Job<'_
     }
 }
 
-/// Every output pixel of a convolution of at most 8 output channels: each register holds
-/// pixel `ox + j` in lanes 0-7 and pixel `ox + PAIRS + j` in lanes 8-15 (the weight rows
-/// hold their channels twice), so `2 * PAIRS` neighbours go at a time.
+/// Every output pixel of a convolution of [`Pairs`] weights, `PIXELS` neighbours at a time
+/// where their windows are inside the input: one register per pixel, each step one pair row
+/// loaded and one broadcast pair of input values per pixel, the pairs summed at the end.
 #[inline(always)]
-fn paired_block<V: F32x16>(a: &mut Job<'_>) {
+fn paired_block<V: F32x16, const PIXELS: usize>(a: &mut Job<'_>, pairs: &Pairs) {
     let op = a.op;
     let (si, so, win) = (a.shape, op.dst.shape, a.window);
     let (k, cin, cout) = (win.kernel, op.src.channels, op.dst.channels);
-    let bias = V::load(lanes(&op.bias));
+    let bias = V::load(lanes(&pairs.bias));
     let (y_inner, x_inner) = (win.interior(so.h, si.h), win.interior(so.w, si.w));
-    let groups = x_inner.len() >= 2 * PAIRS;
+    let groups = x_inner.len() >= PIXELS;
     let step = win.stride * si.c;
+    // as in `group`: one run per kernel row on a map of exactly the input channels; runs are
+    // even, as `cin` is
+    let (runs, run) = if si.c == cin { (1, k * cin) } else { (k, cin) };
     for oy in 0..so.h {
         let row_inner = groups && y_inner.contains(&oy);
         let mut ox = 0;
         while ox < so.w {
             if !(row_inner && x_inner.contains(&ox)) {
-                let [acc] = single::<V, 1>(a, [bias], 0, oy, ox);
-                store(a, &[acc], 0, oy * so.w + ox);
+                let bias = [V::load(lanes(&op.bias))];
+                let acc = single::<V, 1>(a, bias, 0, oy, ox);
+                store(a, &acc, 0, oy * so.w + ox);
                 ox += 1;
                 continue;
             }
-            let first = ox.min(x_inner.end - 2 * PAIRS);
-            let mut acc = [bias; PAIRS];
+            let first = ox.min(x_inner.end - PIXELS);
+            let mut acc = [bias; PIXELS];
             for ky in 0..k {
-                for kx in 0..k {
-                    let at = (win.input(oy, ky) * si.w + win.input(first, kx)) * si.c;
-                    let x0 = &a.src[at + a.offset..];
-                    let xs: [&[f32]; 2 * PAIRS] = std::array::from_fn(|p| &x0[p * step..][..cin]);
-                    let rows = &op.weight[(ky * k + kx) * cin * LANES..][..cin * LANES];
-                    for (ci, row) in rows.chunks_exact(LANES).enumerate() {
+                for kx in 0..runs {
+                    let at = (win.input(oy, ky) * si.w + win.input(first, kx)) * si.c + a.offset;
+                    let xs: [&[f32]; PIXELS] =
+                        std::array::from_fn(|p| &a.src[at + p * step..][..run]);
+                    let rows = &pairs.weight[(ky * k + kx) * cin / 2 * LANES..][..run / 2 * LANES];
+                    for (q, row) in rows.chunks_exact(LANES).enumerate() {
                         let w = V::load(lanes(row));
-                        for (j, acc) in acc.iter_mut().enumerate() {
-                            *acc = acc.mul_add(w, V::splat2(xs[j][ci], xs[j + PAIRS][ci]));
+                        for (acc, x) in acc.iter_mut().zip(xs) {
+                            // SAFETY: `2 q + 2 <= run`, the length of every `x`.
+                            let pair = unsafe { &*x.as_ptr().add(2 * q).cast::<[f32; 2]>() };
+                            *acc = acc.mul_add(w, V::splat_pair(pair));
                         }
                     }
                 }
             }
-            for (j, acc) in acc.into_iter().enumerate() {
-                let mut both = [0.0f32; LANES];
-                acc.store(&mut both);
-                for (p, half) in [(j, 0), (j + PAIRS, LANES / 2)] {
-                    let pixel = oy * so.w + first + p;
-                    let out = &mut a.dst[pixel * so.c + op.dst.offset..][..cout];
-                    copy_small::<V>(out, &both[half..]);
-                }
+            for (p, acc) in acc.into_iter().enumerate() {
+                let pixel = oy * so.w + first + p;
+                let out = &mut a.dst[pixel * so.c + op.dst.offset..][..cout];
+                copy_small::<V>(out, &acc.sum_pairs());
             }
-            ox = first + 2 * PAIRS;
+            ox = first + PIXELS;
         }
     }
 }
