@@ -221,11 +221,19 @@ fn print_profile(case: &Case, runs: usize) {
     let layers = engine.profile(&input, 1, runs).expect("valid input");
     let median: Duration = layers.iter().map(|l| l.median).sum();
     let fastest: Duration = layers.iter().map(|l| l.fastest).sum();
+    let mut output = vec![0.0; engine.output_len()];
+    let whole = median_of(timings(runs, || {
+        engine
+            .run_into(&input, 1, &mut output)
+            .expect("valid input");
+    }));
     println!(
-        "\n{} per layer over {runs} calls: sum of medians {:.3} ms, of fastest {:.3} ms",
+        "\n{} per layer over {runs} calls: sum of medians {:.3} ms, of fastest {:.3} ms \
+         (whole calls: median {:.3} ms)",
         case.label,
         ms(median),
-        ms(fastest)
+        ms(fastest),
+        ms(whole)
     );
     println!(
         "  {:<30} {:<20} {:>9} {:>9} {:>6}",

@@ -196,14 +196,11 @@ impl Op {
             }
             Op::Chunk { c, hw } => {
                 let x = input(c, hw);
-                Box::new(move || {
-                    let parts = x.clone().chunk(2, 1);
-                    flat(parts.into_iter().next_back().expect("two halves"))
-                })
+                Box::new(move || flat(fdfat_kernels::narrow_channels(x.clone(), c / 2, c - c / 2)))
             }
             Op::Cat { c, parts, hw } => {
                 let xs: Vec<Tensor<4>> = (0..parts).map(|_| input(c, hw)).collect();
-                Box::new(move || flat(Tensor::cat(xs.clone(), 1)))
+                Box::new(move || flat(fdfat_kernels::cat_channels(xs.clone())))
             }
             Op::Linear { c_in, c_out } => {
                 let linear = LinearConfig::new(c_in, c_out).init(device);

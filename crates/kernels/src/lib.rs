@@ -272,6 +272,38 @@ pub fn silu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     act::silu(x)
 }
 
+/// Channels `start..start + len` of `x` (axis 1), as a tensor of its own.
+pub fn narrow_channels(x: Tensor<4>, start: usize, len: usize) -> Tensor<4> {
+    #[cfg(any(feature = "flex", test))]
+    if flex_takes(&x) {
+        return Tensor::from_dispatch(
+            <burn::backend::Dispatch as cpu::backend::FlexKernels>::narrow_channels(
+                x.into_dispatch(),
+                start,
+                len,
+            ),
+        );
+    }
+    x.narrow(1, start, len)
+}
+
+/// `parts` concatenated along the channels (axis 1).
+pub fn cat_channels(parts: Vec<Tensor<4>>) -> Tensor<4> {
+    #[cfg(any(feature = "flex", test))]
+    if parts.len() > 1 && parts.iter().all(flex_takes) {
+        use burn::backend::Dispatch;
+        let mut parts = parts.into_iter();
+        let first = parts.next().expect("two parts or more");
+        return parts.fold(first, |joined, part| {
+            Tensor::from_dispatch(<Dispatch as cpu::backend::FlexKernels>::cat_channels(
+                joined.into_dispatch(),
+                part.into_dispatch(),
+            ))
+        });
+    }
+    Tensor::cat(parts, 1)
+}
+
 /// PReLU with `prelu`'s slopes (one, or one per channel of axis 1).
 pub fn prelu<const D: usize>(prelu: &PRelu, x: Tensor<D>) -> Tensor<D> {
     #[cfg(any(feature = "flex", test))]

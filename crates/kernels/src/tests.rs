@@ -316,6 +316,23 @@ fn dense_convolution_matches_burn() {
 }
 
 #[test]
+fn channel_slices_and_joins_match_burn() {
+    // a C2f's pattern: the tail of `x` through another operation, joined to the whole of `x`
+    let conv = Conv2dConfig::new([1, 1], [1, 1]).init(&device());
+    let op = |_: &burn::nn::conv::Conv2d, x: Tensor<4>| {
+        let tail = narrow_channels(x.clone(), 2, 3);
+        cat_channels(vec![x, tail.clone() * 2.0, tail])
+    };
+    let (x, up) = (
+        data([3, 5, 4, 3], -1.0, 1.0),
+        data([3, 11, 4, 3], -1.0, 1.0),
+    );
+    let reference = run(&Side::Reference, &conv, (&x, &up), op, |_, _| ());
+    let kernels = run(&cpu_kernels(), &conv, (&x, &up), op, |_, _| ());
+    compare("narrow + cat", 0.0, &reference, &kernels, |_| Vec::new());
+}
+
+#[test]
 fn activations_match_burn() {
     // Values on both sides of ReLU6's kinks, and exactly on them.
     let mut x = data([3, 5, 7, 9], -10.0, 10.0);

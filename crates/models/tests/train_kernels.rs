@@ -11,7 +11,11 @@ use fdfat_kernels::with_reference_ops;
 use fdfat_models::LandmarkModel;
 
 /// How far the CPU kernels' step may be from the reference, relative to `max(1, |value|)`.
-const TOLERANCE: f32 = 1e-5;
+/// Each kernel stays within 1e-5 of burn's operation (`fdfat-kernels`' tests); through the
+/// forty-odd layers of LWCSPModel, with BatchNorm over six samples, the two routes' rounding
+/// (different summation orders) reaches about 1e-5 on random inputs, so the whole step gets
+/// twice that.
+const TOLERANCE: f32 = 2e-5;
 
 /// The flex autodiff device, where the kernels take `f32` tensors.
 fn device() -> Device {

@@ -90,7 +90,7 @@ impl Direct {
             wide[..c_out].copy_from_slice(row);
             wide
         };
-        let paired = c_out <= LANES / 2 && src.channels % 2 == 0;
+        let paired = c_out <= LANES / 2 && src.channels.is_multiple_of(2);
         Self {
             window,
             weight: weight.chunks_exact(c_out).flat_map(widen).collect(),

@@ -3,6 +3,7 @@
 //! [`crate::extension`]), and [`FlexKernels`] (dense convolution, ReLU6, SiLU, PReLU), which
 //! only the CPU takes, on `Flex` and with its own backward steps on `Autodiff<Flex, C>`.
 
+use super::channels::{self, Samples};
 use super::dense::{self, Dense};
 use super::depthwise::{self, Depthwise};
 use super::norm::{self, Norm, Planes};
@@ -36,6 +37,10 @@ pub trait FlexKernels: Backend {
     fn silu(x: FloatTensor<Self>) -> FloatTensor<Self>;
     /// `x < 0 ? alpha * x : x` over `[n, c, ...]`, `alpha` of 1 or `c` slopes.
     fn prelu(x: FloatTensor<Self>, alpha: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// Channels `start..start + len` of `[n, c, ...]`.
+    fn narrow_channels(x: FloatTensor<Self>, start: usize, len: usize) -> FloatTensor<Self>;
+    /// `[n, ca + cb, ...]`: the channels of `a`, then those of `b`.
+    fn cat_channels(a: FloatTensor<Self>, b: FloatTensor<Self>) -> FloatTensor<Self>;
 }
 
 /// The contiguous `f32` values of a tensor.
@@ -66,6 +71,23 @@ fn slice_mut(t: &mut FlexTensor) -> &mut [f32] {
 
 fn tensor(values: Vec<f32>, shape: impl Into<Shape>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape.into()))
+}
+
+/// The layout of `x` for [`channels`]: samples, channels, values per channel.
+fn samples(x: &FlexTensor) -> Samples {
+    let p = planes(x);
+    Samples {
+        n: p.n,
+        c: p.c,
+        hw: p.hw,
+    }
+}
+
+/// The shape of `x` with `c` channels.
+fn with_channels(x: &FlexTensor, c: usize) -> Shape {
+    let mut dims = x.shape().as_slice().to_vec();
+    dims[1] = c;
+    Shape::from(dims)
 }
 
 fn planes(x: &FlexTensor) -> Planes {
@@ -196,6 +218,23 @@ impl FlexKernels for Flex {
             pointwise::prelu_forward(slice(&x), &p, slice(&alpha)),
             shape,
         )
+    }
+
+    fn narrow_channels(x: FlexTensor, start: usize, len: usize) -> FlexTensor {
+        let x = values(&x);
+        let picked = channels::pick(slice(&x), samples(&x), start..start + len);
+        tensor(picked, with_channels(&x, len))
+    }
+
+    fn cat_channels(a: FlexTensor, b: FlexTensor) -> FlexTensor {
+        let (a, b) = (values(&a), values(&b));
+        let (ca, cb) = (samples(&a).c, samples(&b).c);
+        let at = Samples {
+            c: ca + cb,
+            ..samples(&a)
+        };
+        let parts = [(slice(&a), ca), (slice(&b), cb)];
+        tensor(channels::place(&parts, at, 0), with_channels(&a, ca + cb))
     }
 }
 
@@ -428,6 +467,57 @@ impl Backward<Flex, 2> for PreluBackward {
     }
 }
 
+/// Backward step of [`FlexKernels::narrow_channels`]: the gradient in its channels of the
+/// input's shape, zeros elsewhere.
+#[derive(Debug)]
+struct NarrowBackward {
+    /// The input's shape and the first channel taken.
+    shape: Shape,
+    start: usize,
+}
+
+impl Backward<Flex, 1> for NarrowBackward {
+    type State = ();
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node] = ops.parents;
+        let grad = values(&grads.consume::<Flex>(&ops.node));
+        if let Some(node) = node {
+            let g = samples(&grad);
+            let at = Samples {
+                c: self.shape.as_slice()[1],
+                ..g
+            };
+            let full = channels::place(&[(slice(&grad), g.c)], at, self.start);
+            grads.register::<Flex>(node.id, tensor(full, self.shape));
+        }
+    }
+}
+
+/// Backward step of [`FlexKernels::cat_channels`]: the gradient's channels of each input.
+#[derive(Debug)]
+struct CatBackward {
+    /// Channels of the first input.
+    split: usize,
+}
+
+impl Backward<Flex, 2> for CatBackward {
+    type State = ();
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = values(&grads.consume::<Flex>(&ops.node));
+        let at = samples(&grad);
+        let ranges = [0..self.split, self.split..at.c];
+        for (node, range) in ops.parents.into_iter().zip(ranges) {
+            if let Some(node) = node {
+                let shape = with_channels(&grad, range.len());
+                let part = channels::pick(slice(&grad), at, range);
+                grads.register::<Flex>(node.id, tensor(part, shape));
+            }
+        }
+    }
+}
+
 impl<C: CheckpointStrategy> FlexKernels for Autodiff<Flex, C> {
     fn dense_conv2d(
         x: FloatTensor<Self>,
@@ -461,5 +551,24 @@ impl<C: CheckpointStrategy> FlexKernels for Autodiff<Flex, C> {
                 prep.finish(Flex::prelu(x.into_primitive(), alpha.into_primitive()))
             }
         }
+    }
+
+    fn narrow_channels(x: FloatTensor<Self>, start: usize, len: usize) -> FloatTensor<Self> {
+        let step = NarrowBackward {
+            shape: x.primitive().shape(),
+            start,
+        };
+        let out = Flex::narrow_channels(x.primitive().clone(), start, len);
+        step.prepare::<C>([x.node()]).compute_bound().stateless(out)
+    }
+
+    fn cat_channels(a: FloatTensor<Self>, b: FloatTensor<Self>) -> FloatTensor<Self> {
+        let step = CatBackward {
+            split: a.primitive().shape().as_slice()[1],
+        };
+        let out = Flex::cat_channels(a.primitive().clone(), b.primitive().clone());
+        step.prepare::<C>([a.node(), b.node()])
+            .compute_bound()
+            .stateless(out)
     }
 }

@@ -3,6 +3,7 @@
 //! implementations (`backend`).
 
 pub(crate) mod backend;
+mod channels;
 pub(crate) mod dense;
 pub(crate) mod depthwise;
 mod direct;

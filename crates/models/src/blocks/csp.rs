@@ -72,13 +72,13 @@ impl C2f {
         let y = self.cv1.forward(x, act);
         let [_, channels, _, _] = y.dims();
         let half = channels / 2;
-        let mut last = y.clone().narrow(1, half, channels - half);
+        let mut last = fdfat_kernels::narrow_channels(y.clone(), half, channels - half);
         let mut parts = vec![y];
         for bottleneck in &self.m {
             last = bottleneck.forward(last, act);
             parts.push(last.clone());
         }
-        self.cv2.forward(Tensor::cat(parts, 1), act)
+        self.cv2.forward(fdfat_kernels::cat_channels(parts), act)
     }
 
     /// Output shape and multiply-adds on `input`.
