@@ -29,6 +29,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod alloc;
 #[cfg(any(feature = "flex", test))]
 mod cpu;
 #[cfg(feature = "cube")]
