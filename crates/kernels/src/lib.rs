@@ -5,9 +5,10 @@
 //! On an `f32` autodiff tensor of the flex CPU backend (the `flex` feature) they run this
 //! crate's own kernels (the `cpu` module), plugged into burn through its
 //! backend-extension API (`#[backend_extension]`) with a forward on `Flex` and a backward step
-//! registered with burn's autodiff: dense and depth-wise convolutions (no bias; im2col + matrix
-//! products, and direct loops), training-mode BatchNorm fused with a following ReLU6 or SiLU,
-//! and ReLU6, SiLU and PReLU alone. Elsewhere a dense 1x1 convolution on an autodiff tensor
+//! registered with burn's autodiff: dense and depth-wise convolutions (no bias; register-blocked
+//! direct loops on stride phases, and matrix products), training-mode BatchNorm fused with a
+//! following ReLU6 or SiLU, ReLU6, SiLU and PReLU alone, and the channel slices and joins of
+//! the C2f blocks. [`alloc`] holds the binaries' allocator setting. Elsewhere a dense 1x1 convolution on an autodiff tensor
 //! runs as a batched matrix product (other backends), and everything else is burn's own
 //! operation: inference, other backends and dtypes, and modules the kernels do not cover (a
 //! bias, dilation, uneven padding).
