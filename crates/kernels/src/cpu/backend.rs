@@ -3,7 +3,7 @@
 //! [`crate::extension`]), and [`FlexKernels`] (dense convolution, ReLU6, SiLU, PReLU), which
 //! only the CPU takes, on `Flex` and with its own backward steps on `Autodiff<Flex, C>`.
 
-use super::channels::{self, Samples};
+use super::channels;
 use super::dense::{self, Dense};
 use super::depthwise::{self, Depthwise};
 use super::norm::{self, Norm, Planes};
@@ -71,16 +71,6 @@ fn slice_mut(t: &mut FlexTensor) -> &mut [f32] {
 
 fn tensor(values: Vec<f32>, shape: impl Into<Shape>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape.into()))
-}
-
-/// The layout of `x` for [`channels`]: samples, channels, values per channel.
-fn samples(x: &FlexTensor) -> Samples {
-    let p = planes(x);
-    Samples {
-        n: p.n,
-        c: p.c,
-        hw: p.hw,
-    }
 }
 
 /// The shape of `x` with `c` channels.
@@ -222,16 +212,16 @@ impl FlexKernels for Flex {
 
     fn narrow_channels(x: FlexTensor, start: usize, len: usize) -> FlexTensor {
         let x = values(&x);
-        let picked = channels::pick(slice(&x), samples(&x), start..start + len);
+        let picked = channels::pick(slice(&x), planes(&x), start..start + len);
         tensor(picked, with_channels(&x, len))
     }
 
     fn cat_channels(a: FlexTensor, b: FlexTensor) -> FlexTensor {
         let (a, b) = (values(&a), values(&b));
-        let (ca, cb) = (samples(&a).c, samples(&b).c);
-        let at = Samples {
+        let (ca, cb) = (planes(&a).c, planes(&b).c);
+        let at = Planes {
             c: ca + cb,
-            ..samples(&a)
+            ..planes(&a)
         };
         let parts = [(slice(&a), ca), (slice(&b), cb)];
         tensor(channels::place(&parts, at, 0), with_channels(&a, ca + cb))
@@ -483,8 +473,8 @@ impl Backward<Flex, 1> for NarrowBackward {
         let [node] = ops.parents;
         let grad = values(&grads.consume::<Flex>(&ops.node));
         if let Some(node) = node {
-            let g = samples(&grad);
-            let at = Samples {
+            let g = planes(&grad);
+            let at = Planes {
                 c: self.shape.as_slice()[1],
                 ..g
             };
@@ -506,7 +496,7 @@ impl Backward<Flex, 2> for CatBackward {
 
     fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
         let grad = values(&grads.consume::<Flex>(&ops.node));
-        let at = samples(&grad);
+        let at = planes(&grad);
         let ranges = [0..self.split, self.split..at.c];
         for (node, range) in ops.parents.into_iter().zip(ranges) {
             if let Some(node) = node {

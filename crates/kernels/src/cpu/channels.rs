@@ -1,22 +1,12 @@
 //! Channel slices and concatenations of `f32` NCHW buffers (the C2f blocks' split and join)
 //! and their gradients, one sample per rayon task; burn's own run on one thread.
 
+use super::norm::Planes;
 use rayon::prelude::*;
 use std::ops::Range;
 
-/// Layout of a buffer: `n` samples of `c` channels of `hw` values.
-#[derive(Debug, Clone, Copy)]
-pub struct Samples {
-    /// Batch size.
-    pub n: usize,
-    /// Channels.
-    pub c: usize,
-    /// Values per channel.
-    pub hw: usize,
-}
-
 /// Channels `range` of every sample of `x` (`at`), as `[n, range.len(), hw]`.
-pub fn pick(x: &[f32], at: Samples, range: Range<usize>) -> Vec<f32> {
+pub fn pick(x: &[f32], at: Planes, range: Range<usize>) -> Vec<f32> {
     let part = range.len() * at.hw;
     let mut out = vec![0.0f32; at.n * part];
     if part == 0 {
@@ -31,7 +21,7 @@ pub fn pick(x: &[f32], at: Samples, range: Range<usize>) -> Vec<f32> {
 /// `[n, c, hw]` (`at`) holding each of `parts` (`[n, channels, hw]` values and their
 /// channels) at the channels that follow the previous part's, zeros elsewhere; `first` is
 /// the channel the first part starts at.
-pub fn place(parts: &[(&[f32], usize)], at: Samples, first: usize) -> Vec<f32> {
+pub fn place(parts: &[(&[f32], usize)], at: Planes, first: usize) -> Vec<f32> {
     let sample = at.c * at.hw;
     let mut out = vec![0.0f32; at.n * sample];
     if sample == 0 {
@@ -54,7 +44,7 @@ mod tests {
 
     #[test]
     fn picked_channels_placed_back_are_the_input() {
-        let at = Samples { n: 3, c: 5, hw: 4 };
+        let at = Planes { n: 3, c: 5, hw: 4 };
         let x: Vec<f32> = (0..60).map(|v| v as f32).collect();
         let (head, tail) = (pick(&x, at, 0..2), pick(&x, at, 2..5));
         assert_eq!(&head[8..16], &x[20..28], "sample 1, channels 0-1");

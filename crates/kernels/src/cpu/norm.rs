@@ -8,7 +8,8 @@ use crate::NormAct;
 use fdfat_simd::Isa;
 use rayon::prelude::*;
 
-/// Layout of a BatchNorm input: `n` samples of `c` channels of `hw` values.
+/// Layout of an NCHW buffer (a BatchNorm input, a C2f part): `n` samples of `c` channels of
+/// `hw` values.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Planes {
     /// Batch size.
