@@ -86,19 +86,21 @@ impl Isa {
 
     /// Runs `f` compiled for this level: `f` is called from a frame with the level's features
     /// enabled, so once the compiler inlines it there (a closure called from one place is) its
-    /// loops are auto-vectorised for the level's registers. For element-wise loops that need no
-    /// explicit vectors; [`simd_kernel!`](crate::simd_kernel) is the form for generic bodies.
+    /// loops are auto-vectorised for the level's registers. `f` gets whether the frame has
+    /// fused multiply-add, for the functions of [`math`](crate::math) (a constant there once
+    /// inlined). For element-wise loops that need no explicit vectors;
+    /// [`simd_kernel!`](crate::simd_kernel) is the form for generic bodies.
     #[inline(always)]
-    pub fn vectorise<R>(self, f: impl FnOnce() -> R) -> R {
+    pub fn vectorise<R>(self, f: impl FnOnce(bool) -> R) -> R {
         #[cfg(target_arch = "x86_64")]
         {
             #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,bmi1,bmi2")]
-            fn avx512<R>(f: impl FnOnce() -> R) -> R {
-                f()
+            fn avx512<R>(f: impl FnOnce(bool) -> R) -> R {
+                f(true)
             }
             #[target_feature(enable = "avx2,fma,bmi1,bmi2")]
-            fn avx2<R>(f: impl FnOnce() -> R) -> R {
-                f()
+            fn avx2<R>(f: impl FnOnce(bool) -> R) -> R {
+                f(true)
             }
             match self {
                 // SAFETY: `Isa::detect` saw these features on this CPU.
@@ -108,7 +110,7 @@ impl Isa {
                 Self::Baseline => {}
             }
         }
-        f()
+        f(<crate::Scalar as crate::F32x16>::FMA)
     }
 
     /// Every level this CPU can run, best first (for tests that compare them).

@@ -17,6 +17,9 @@ pub unsafe trait F32x16: Copy {
     /// Registers of the instruction set one value takes (1 for AVX-512, 2 for AVX2, 4 for
     /// SSE), for kernels that size their register blocks by it.
     const REGISTERS: usize;
+    /// Whether the level multiplies and adds in one instruction (`f32::mul_add` is that
+    /// instruction there, a library call elsewhere); see [`math`](crate::math).
+    const FMA: bool;
     /// The lanes kernels built on [`Self::splat_pair`] run on in this instruction set's
     /// frame: AVX-512 takes two 256-bit registers, which measured faster there than the
     /// 512-bit pair broadcast.
@@ -70,6 +73,8 @@ pub struct Scalar([f32; LANES]);
 unsafe impl F32x16 for Scalar {
     type Pairs = Self;
     const REGISTERS: usize = 4;
+    // NEON always has it; x86-64 only when the whole build targets it
+    const FMA: bool = cfg!(any(target_arch = "aarch64", target_feature = "fma"));
     #[inline(always)]
     fn splat(v: f32) -> Self {
         Self([v; LANES])
@@ -123,6 +128,7 @@ mod x86 {
     // SAFETY: AVX-512F instructions; only used after `Isa::detect` found AVX-512.
     unsafe impl F32x16 for Avx512 {
         const REGISTERS: usize = 1;
+        const FMA: bool = true;
         type Pairs = Avx2;
         #[inline(always)]
         fn splat(v: f32) -> Self {
@@ -180,6 +186,7 @@ mod x86 {
     // SAFETY: AVX and FMA instructions; only used after `Isa::detect` found AVX2 and FMA.
     unsafe impl F32x16 for Avx2 {
         const REGISTERS: usize = 2;
+        const FMA: bool = true;
         type Pairs = Self;
         #[inline(always)]
         fn splat(v: f32) -> Self {

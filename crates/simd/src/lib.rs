@@ -1,7 +1,8 @@
 //! The building blocks of fdfat's hand-written CPU kernels, shared by the inference engine
 //! (`fdfat-infer`) and the training kernels (`fdfat-kernels`): [`F32x16`], 16 `f32` lanes in the
 //! registers an instruction set has, and [`Isa`] with [`simd_kernel!`], which compiles one
-//! generic loop body for AVX-512, AVX2 + FMA and the baseline and runs the best the CPU has.
+//! generic loop body for AVX-512, AVX2 + FMA and the baseline and runs the best the CPU has,
+//! and [`math`], the scalar functions (`exp`, `sigmoid`) such loops vectorise.
 //!
 //! ```
 //! use fdfat_simd::{F32x16, Isa, LANES, lanes, lanes_mut, simd_kernel};
@@ -26,6 +27,7 @@
 
 mod isa;
 mod lanes;
+pub mod math;
 
 pub use isa::Isa;
 #[cfg(target_arch = "x86_64")]

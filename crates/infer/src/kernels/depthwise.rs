@@ -72,7 +72,7 @@ fn depthwise_body<V: F32x16>(mut a: Image<'_>) {
         cols: cout,
         stride: so.c,
     };
-    op.act.rows(&mut a.dst[op.dst.offset..], shape, None);
+    op.act.rows::<V>(&mut a.dst[op.dst.offset..], shape, None);
 }
 
 /// Channels `c0..c0 + 16` of every output pixel (3x3 kernel, multiplier 1), with the 9

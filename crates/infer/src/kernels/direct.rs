@@ -228,7 +228,7 @@ fn direct_body<V: F32x16>(mut a: Job<'_>) {
         cols: cout,
         stride: so.c,
     };
-    op.act.rows(&mut a.dst[op.dst.offset..], shape, None);
+    op.act.rows::<V>(&mut a.dst[op.dst.offset..], shape, None);
 }
 
 /// Output channels `c0..c0 + NV * 16` of every output pixel, `PIXELS` neighbours at a time

@@ -24,10 +24,8 @@ simd_kernel! {
 }
 
 #[inline(always)]
-// `V` picks the instruction set `simd_kernel!` compiles this auto-vectorised body for
-#[allow(clippy::extra_unused_type_parameters)]
 fn bias_act_body<V: F32x16>(a: BiasAct<'_>) {
-    a.act.rows(a.dst, a.shape, Some(a.bias));
+    a.act.rows::<V>(a.dst, a.shape, Some(a.bias));
 }
 
 /// The residual to write under a block's output before its last product accumulates.

@@ -106,7 +106,7 @@ fn stem_body<V: F32x16>(a: Image<'_>) {
         cols: cout,
         stride: so.c,
     };
-    op.act.rows(&mut a.dst[op.dst.offset..], shape, None);
+    op.act.rows::<V>(&mut a.dst[op.dst.offset..], shape, None);
 }
 
 /// One output pixel whose window overlaps the zero padding.

@@ -60,7 +60,7 @@ pub fn depthwise_forward(x: &[f32], weight: &[f32], g: &Depthwise) -> Vec<f32> {
         |(buf, grid), (i, y)| {
             isa.vectorise(
                 #[inline(always)]
-                || {
+                |_| {
                     let (n, co) = (i / c_out, i % c_out);
                     let xs = &x[(n * g.c_in + co / g.mult) * plane..][..plane];
                     pad_plane(xs, [g.h, g.w], g.pad, buf);
@@ -143,7 +143,7 @@ pub fn depthwise_input_grad(grad: &[f32], weight: &[f32], g: &Depthwise) -> Vec<
         |(buf, grid), (i, dxs)| {
             isa.vectorise(
                 #[inline(always)]
-                || {
+                |_| {
                     let (n, ci) = (i / g.c_in, i % g.c_in);
                     for co in ci * g.mult..(ci + 1) * g.mult {
                         let gs = &grad[(n * g.c_out() + co) * ho * wo..][..ho * wo];
@@ -202,7 +202,7 @@ pub fn depthwise_weight_grad(x: &[f32], grad: &[f32], g: &Depthwise) -> Vec<f32>
     dw.par_chunks_mut(kk).enumerate().for_each(|(co, dws)| {
         isa.vectorise(
             #[inline(always)]
-            || {
+            |_| {
                 let ci = co / g.mult;
                 let (mut buf, mut acc) = (Vec::new(), vec![0.0f32; kk * wo]);
                 let (mut grid, mut sums) = (

@@ -3,9 +3,9 @@
 //! gradient with the input gradient. The activation's input is recomputed from the BatchNorm
 //! input, so the fused pair keeps one tensor for its backward pass instead of two.
 
-use super::pointwise::{exp, sum, sum_with};
+use super::pointwise::{sum, sum_with};
 use crate::NormAct;
-use fdfat_simd::Isa;
+use fdfat_simd::{Isa, math};
 use rayon::prelude::*;
 
 /// Layout of an NCHW buffer (a BatchNorm input, a C2f part): `n` samples of `c` channels of
@@ -58,22 +58,22 @@ impl Norm<'_> {
 }
 
 impl NormAct {
-    /// The activation of `z`.
+    /// The activation of `z` (`fma`: whether the frame has it, for [`math`]).
     #[inline(always)]
-    fn apply(self, z: f32) -> f32 {
+    fn apply(self, z: f32, fma: bool) -> f32 {
         match self {
             Self::Relu6 => z.clamp(0.0, 6.0),
-            Self::Silu => z / (1.0 + exp(-z)),
+            Self::Silu => math::silu(z, fma),
         }
     }
 
     /// Its derivative at `z`; ReLU6 passes the gradient where `0 <= z <= 6`, as burn's clamp.
     #[inline(always)]
-    fn derivative(self, z: f32) -> f32 {
+    fn derivative(self, z: f32, fma: bool) -> f32 {
         match self {
             Self::Relu6 => f32::from(u8::from((0.0..=6.0).contains(&z))),
             Self::Silu => {
-                let s = 1.0 / (1.0 + exp(-z));
+                let s = math::sigmoid(z, fma);
                 s * (1.0 + z * (1.0 - s))
             }
         }
@@ -89,7 +89,7 @@ pub fn batch_stats(x: &[f32], p: &Planes) -> (Vec<f32>, Vec<f32>) {
         .map(|ch| {
             isa.vectorise(
                 #[inline(always)]
-                || {
+                |_| {
                     let total: f64 = (0..p.n).map(|n| f64::from(sum(p.plane(x, n, ch)))).sum();
                     let mean = (total / count) as f32;
                     let squares: f64 = (0..p.n)
@@ -117,7 +117,7 @@ pub fn batch_norm_forward(x: &[f32], p: &Planes, norm: &Norm) -> Vec<f32> {
         let xs = &x[i * p.hw..][..p.hw];
         isa.vectorise(
             #[inline(always)]
-            || match norm.act {
+            |fma| match norm.act {
                 None => {
                     for (o, &v) in y.iter_mut().zip(xs) {
                         *o = (v - m) * inv * gain + shift;
@@ -125,7 +125,7 @@ pub fn batch_norm_forward(x: &[f32], p: &Planes, norm: &Norm) -> Vec<f32> {
                 }
                 Some(act) => {
                     for (o, &v) in y.iter_mut().zip(xs) {
-                        *o = act.apply((v - m) * inv * gain + shift);
+                        *o = act.apply((v - m) * inv * gain + shift, fma);
                     }
                 }
             },
@@ -156,10 +156,10 @@ pub fn batch_norm_backward(
             let xs = &x[i * p.hw..][..p.hw];
             isa.vectorise(
                 #[inline(always)]
-                || {
+                |fma| {
                     if let Some(act) = norm.act {
                         for (d, &v) in g.iter_mut().zip(xs) {
-                            *d *= act.derivative((v - m) * inv * gain + shift);
+                            *d *= act.derivative((v - m) * inv * gain + shift, fma);
                         }
                     }
                     let centred = sum_with(xs, g, |v, d| (v - m) * d);
@@ -188,7 +188,7 @@ pub fn batch_norm_backward(
         let (g_mean, gx_mean) = (beta_grad[ch] / count, gamma_grad[ch] / count);
         isa.vectorise(
             #[inline(always)]
-            || {
+            |_| {
                 for (o, &v) in d.iter_mut().zip(&x[i * p.hw..][..p.hw]) {
                     *o = scale * (*o - g_mean - (v - m) * inv * gx_mean);
                 }
