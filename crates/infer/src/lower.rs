@@ -321,7 +321,7 @@ impl Builder {
         }
         let pointwise = f.groups == 1 && f.k() == 1 && f.window.stride == 1 && f.window.pad == 0;
         // narrow kxk layers skip the im2col copy
-        let direct = f.groups == 1 && residual.is_none() && f.c_out <= DIRECT_MAX_CHANNELS;
+        let direct = f.groups == 1 && !pointwise && f.c_out <= DIRECT_MAX_CHANNELS;
         let kernel = match src {
             Source::Input(input) if f.groups == 1 && input.c * f.k() * f.k() == STEM_TAPS => {
                 let padded = Stem::padded(f.c_out);
