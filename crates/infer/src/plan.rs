@@ -3,7 +3,7 @@
 //! so that the working set stays in cache and nothing is allocated per call.
 
 use super::kernels::{Dense, Depthwise, Direct, GlobalPool, Pointwise, Stem};
-use fdfat_simd::Isa;
+use fdfat_simd::{Aligned, Isa};
 use std::time::{Duration, Instant};
 
 /// One image's feature map: `h x w` pixels of `c` channels, stored pixel by pixel (NHWC).
@@ -138,8 +138,8 @@ pub struct Plan {
 /// The buffers of one running plan, grown to the largest batch seen and then reused.
 #[derive(Debug, Default)]
 pub struct Workspace {
-    slots: Vec<Vec<f32>>,
-    scratch: Vec<f32>,
+    slots: Vec<Aligned>,
+    scratch: Aligned,
     batch: usize,
 }
 
@@ -215,9 +215,9 @@ impl Plan {
         ws.slots = self
             .slot_len
             .iter()
-            .map(|&l| vec![0.0; l * batch])
+            .map(|&l| Aligned::zeroed(l * batch))
             .collect();
-        ws.scratch = vec![0.0; self.scratch_len];
+        ws.scratch = Aligned::zeroed(self.scratch_len);
         ws.batch = batch;
     }
 }

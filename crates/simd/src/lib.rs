@@ -25,10 +25,12 @@
 //! ```
 #![warn(missing_docs)]
 
+mod aligned;
 mod isa;
 mod lanes;
 pub mod math;
 
+pub use aligned::Aligned;
 pub use isa::Isa;
 #[cfg(target_arch = "x86_64")]
 pub use lanes::{Avx2, Avx512};

@@ -9,7 +9,7 @@
 use super::{Strided, Window};
 use crate::activation::Act;
 use crate::plan::{Shape, View};
-use fdfat_simd::{F32x16, Isa, LANES, copy_small, lanes, lanes_mut, lanes_unchecked, simd_kernel};
+use fdfat_simd::{Aligned, F32x16, Isa, LANES, copy_small, lanes, lanes_mut, lanes_unchecked, simd_kernel};
 
 /// The widest output the direct kernel is used for.
 pub const DIRECT_MAX_CHANNELS: usize = 32;
@@ -149,15 +149,18 @@ impl Direct {
 
     /// Copies the input channels of one image into `bordered`, `pad` zero pixels around them;
     /// returns its shape.
-    fn border(&self, src: &[f32], bordered: &mut Vec<f32>) -> Shape {
+    fn border(&self, src: &[f32], bordered: &mut Aligned) -> Shape {
         let (si, pad, c) = (self.src.shape, self.window.pad, self.src.channels);
         let shape = Shape {
             h: si.h + 2 * pad,
             w: si.w + 2 * pad,
             c,
         };
-        bordered.clear();
-        bordered.resize(shape.len(), 0.0);
+        if bordered.len() == shape.len() {
+            bordered.fill(0.0);
+        } else {
+            *bordered = Aligned::zeroed(shape.len());
+        }
         for (y, row) in src.chunks_exact(si.w * si.c).take(si.h).enumerate() {
             let line = &mut bordered[((y + pad) * shape.w + pad) * c..][..si.w * c];
             for (pixel, out) in row.chunks_exact(si.c).zip(line.chunks_exact_mut(c)) {
@@ -170,7 +173,7 @@ impl Direct {
 
 thread_local! {
     /// The zero-bordered input of [`Direct::run`], reused from call to call.
-    static BORDERED: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    static BORDERED: std::cell::RefCell<Aligned> = std::cell::RefCell::new(Aligned::default());
 }
 
 /// One image of a [`Direct`] step, read through `window` from `src` (`shape`, the input
