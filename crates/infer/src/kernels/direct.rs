@@ -9,7 +9,9 @@
 use super::{Strided, Window};
 use crate::activation::Act;
 use crate::plan::{Shape, View};
-use fdfat_simd::{Aligned, F32x16, Isa, LANES, copy_small, lanes, lanes_mut, lanes_unchecked, simd_kernel};
+use fdfat_simd::{
+    Aligned, F32x16, Isa, LANES, copy_small, lanes, lanes_mut, lanes_unchecked, simd_kernel,
+};
 
 /// The widest output the direct kernel is used for.
 pub const DIRECT_MAX_CHANNELS: usize = 32;
