@@ -358,7 +358,7 @@ impl Builder {
                     ),
                 ));
             }
-            Source::Map(src) if pointwise && !direct => Kernel::Pointwise(Pointwise {
+            Source::Map(src) if pointwise => Kernel::Pointwise(Pointwise {
                 weight: f.im2col_rows(),
                 bias: f.bias,
                 act,

@@ -8,10 +8,10 @@
 //! registered with burn's autodiff: dense and depth-wise convolutions (no bias; register-blocked
 //! direct loops on stride phases, and matrix products), training-mode BatchNorm fused with a
 //! following ReLU6 or SiLU, ReLU6, SiLU and PReLU alone, and the channel slices and joins of
-//! the C2f blocks. [`alloc`] holds the binaries' allocator setting. Elsewhere a dense 1x1 convolution on an autodiff tensor
-//! runs as a batched matrix product (other backends), and everything else is burn's own
-//! operation: inference, other backends and dtypes, and modules the kernels do not cover (a
-//! bias, dilation, uneven padding).
+//! the C2f blocks. [`alloc`] holds the binaries' allocator setting. Elsewhere a dense 1x1
+//! convolution on an autodiff tensor runs as a batched matrix product (other backends), and
+//! everything else is burn's own operation: inference, other backends and dtypes, and modules
+//! the kernels do not cover (a bias, dilation, uneven padding).
 //!
 //! [`with_reference_ops`] runs a closure with burn's own operations only, which the tests and
 //! benchmarks use to compare the two routes (outputs and gradients agree within 1e-5).
